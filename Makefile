@@ -1,0 +1,60 @@
+# Every target bootstraps what it needs: a fresh clone needs only Python 3.11+,
+# make, and (for `make book`) npm, which fetches MathJax from the npm registry.
+#
+#   make book     build the HTML book into _build/html (zero warnings allowed)
+#   make test     ruff, the unit tests, and nbval (strict) over every notebook
+#   make lab      JupyterLab on chapters/ with the book's kernel
+#   make bench    time the implementations side by side (benchmarks/results.md)
+#   make clean    remove the build and caches (keeps .venv); distclean also .venv
+
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+MATHJAX_VERSION := 3.2.2
+OFFLINE := _build/offline/mathjax
+
+.PHONY: book test lab bench clean distclean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+
+# One stamp per group of optional dependencies; pyproject.toml changes re-install.
+$(VENV)/.stamp-%: pyproject.toml | $(BIN)/python
+	$(BIN)/pip install --quiet --disable-pip-version-check -e ".[$*]"
+	touch $@
+
+# MathJax 3 served from the build itself, so the book reads with no network.
+$(OFFLINE)/tex-mml-chtml.js:
+	rm -rf _build/npm $(OFFLINE)
+	mkdir -p _build/npm $(OFFLINE)/output/chtml/fonts $(OFFLINE)/input/tex
+	npm install --silent --no-audit --no-fund --prefix _build/npm mathjax@$(MATHJAX_VERSION)
+	cp _build/npm/node_modules/mathjax/es5/tex-mml-chtml.js $(OFFLINE)/
+	cp -r _build/npm/node_modules/mathjax/es5/output/chtml/fonts/woff-v2 $(OFFLINE)/output/chtml/fonts/
+	cp -r _build/npm/node_modules/mathjax/es5/input/tex/extensions $(OFFLINE)/input/tex/
+
+book: $(VENV)/.stamp-book $(OFFLINE)/tex-mml-chtml.js
+	$(BIN)/jupyter-book build . --builder html --warningiserror --keep-going
+	$(BIN)/python tests/check_offline_html.py _build/html
+	@echo "The book: $(CURDIR)/_build/html/index.html"
+
+test: $(VENV)/.stamp-test
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check src tests benchmarks
+	$(BIN)/python -m pytest -n 2 --dist loadfile \
+	  --nbval --nbval-current-env --nbval-sanitize-with tests/nbval_sanitize.cfg
+
+# The kernel is installed inside .venv under the name every notebook uses
+# (python3), and JUPYTER_PATH puts it ahead of any other python3 kernel.
+lab: $(VENV)/.stamp-lab $(VENV)/.stamp-test
+	$(BIN)/python -m ipykernel install --sys-prefix --name python3 --display-name "Python 3 (rnnbook)"
+	JUPYTER_PATH=$(CURDIR)/$(VENV)/share/jupyter $(BIN)/jupyter lab --ServerApp.root_dir=chapters
+
+bench: $(VENV)/.stamp-test
+	$(BIN)/python benchmarks/run.py
+
+clean:
+	rm -rf _build .pytest_cache .ruff_cache .hypothesis
+	find . -name __pycache__ -not -path "./$(VENV)/*" -prune -exec rm -rf {} +
+
+distclean: clean
+	rm -rf $(VENV)

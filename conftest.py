@@ -1,0 +1,35 @@
+"""Session-wide checks for `make test`.
+
+Every notebook must run in under two minutes on two cores: nbval reports each
+cell as a test item, so the time of a notebook is the sum of its items.
+"""
+
+from collections import defaultdict
+
+import pytest
+
+NOTEBOOK_BUDGET_S = 120.0
+_notebook_seconds: dict[str, float] = defaultdict(float)
+
+
+def pytest_runtest_logreport(report: pytest.TestReport) -> None:
+    path = report.nodeid.split("::", 1)[0]
+    if path.endswith(".ipynb"):
+        _notebook_seconds[path] += report.duration
+
+
+def pytest_terminal_summary(terminalreporter, exitstatus, config) -> None:
+    if not _notebook_seconds or hasattr(config, "workerinput"):
+        return
+    terminalreporter.section("notebook run times")
+    for path, seconds in sorted(_notebook_seconds.items()):
+        flag = "  OVER BUDGET" if seconds > NOTEBOOK_BUDGET_S else ""
+        terminalreporter.write_line(f"{seconds:7.1f} s  {path}{flag}")
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    if hasattr(session.config, "workerinput"):  # only the controller judges
+        return
+    slow = [p for p, s in _notebook_seconds.items() if s > NOTEBOOK_BUDGET_S]
+    if slow and session.exitstatus == 0:
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED
