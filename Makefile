@@ -13,7 +13,7 @@ BIN    := $(VENV)/bin
 MATHJAX_VERSION := 3.2.2
 OFFLINE := _build/offline/mathjax
 
-.PHONY: book test lab bench clean distclean
+.PHONY: book test lab bench clean distclean render-offline
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -58,3 +58,8 @@ clean:
 
 distclean: clean
 	rm -rf $(VENV)
+
+# Screenshots of the built book in headless Chromium with no network, and a
+# check that MathJax typeset every page's maths (installs Debian's chromium).
+render-offline: book
+	bash tests/render_offline.sh

@@ -135,7 +135,7 @@ TIMELINE = (
     _M(2017, "Transformer", "vaswani2017", "attention",
        "self-attention alone, with no recurrence at all"),
     _M(2018, "SRU", "lei2018", "parallel recurrence",
-       "gates depend on the input only; the light recurrence is elementwise"),
+       "all matrix products take the input only; the recurrence is elementwise"),
     _M(2018, "sliced RNN", "yu2018", "parallel recurrence",
        "the sequence is cut into slices processed in parallel, then merged"),
 )  # fmt: skip

@@ -1,0 +1,248 @@
+"""The Hopfield network (Hopfield, 1982): a recurrent associative memory.
+
+N binary units s_i in {-1, +1}, symmetric weights W with zero diagonal.
+
+    Hebbian storage of P patterns p^(mu):  W = (1/N) sum_mu p^(mu) p^(mu)^T, W_ii = 0  (hop-store)
+    energy:                                 E(s) = -1/2 s^T W s                        (hop-energy)
+    update of unit i:                       s_i <- sign(sum_j W_ij s_j)                (hop-update)
+
+With sign(0) taken as "keep s_i", an asynchronous update (one unit at a time)
+never increases E, so asynchronous recall stops at a fixed point. Synchronous
+updates (all units at once) may instead end in a cycle of period two.
+
+States are float arrays of +-1 (float64 or float32), shape (N,).
+
+A local field |h_i| <= TIE counts as zero. With Hebbian weights h_i is a
+multiple of 1/N, and a field that is exactly zero in exact arithmetic may come
+out as +-1e-17 in floating point, with a sign that depends on summation order
+(the machine, the number of threads); the tolerance makes recall repeatable.
+"""
+
+import numpy as np
+
+#: Fields this small are treated as exactly zero (the unit keeps its value).
+TIE = 1e-9
+
+
+def _check_pm1(s, name, ndim):
+    if not isinstance(s, np.ndarray):
+        raise ValueError(f"{name} must be a numpy array, got {type(s).__name__}")
+    if s.dtype not in (np.float64, np.float32):
+        raise ValueError(f"{name} must be float64 or float32 with values +-1, got dtype {s.dtype}")
+    if s.ndim != ndim:
+        want = "(N,)" if ndim == 1 else "(P, N)"
+        raise ValueError(f"{name} must have shape {want}, got shape {s.shape}")
+    if s.size == 0:
+        raise ValueError(f"{name} must not be empty, got shape {s.shape}")
+    if not np.all(np.isfinite(s)):
+        raise ValueError(f"{name} contains NaN or inf")
+    if not np.all(np.abs(s) == 1):
+        bad = np.unique(s[np.abs(s) != 1])[:5]
+        raise ValueError(f"{name} must contain only -1 and +1, got also {bad.tolist()}")
+
+
+def _check_weights(W, N=None):
+    if not isinstance(W, np.ndarray):
+        raise ValueError(f"W must be a numpy array, got {type(W).__name__}")
+    if W.dtype not in (np.float64, np.float32):
+        raise ValueError(f"W must be float64 or float32, got dtype {W.dtype}")
+    if W.ndim != 2 or W.shape[0] != W.shape[1] or W.shape[0] == 0:
+        raise ValueError(f"W must be a square matrix (N, N), got shape {W.shape}")
+    if N is not None and W.shape[0] != N:
+        raise ValueError(f"W must have shape ({N}, {N}) to match the state, got {W.shape}")
+    if not np.all(np.isfinite(W)):
+        raise ValueError("W contains NaN or inf")
+    if not np.array_equal(W, W.T):
+        raise ValueError("W must be symmetric (W == W.T)")
+    if np.any(np.diag(W) != 0):
+        raise ValueError("W must have a zero diagonal")
+
+
+def _check_rng(rng):
+    if not isinstance(rng, np.random.Generator):
+        raise ValueError(f"rng must be a numpy.random.Generator, got {type(rng).__name__}")
+
+
+def store(patterns):
+    """Hebbian weights for a set of patterns, eq. (hop-store).
+
+    Args:
+        patterns: (P, N) array of +-1, one pattern per row.
+
+    Returns:
+        W: (N, N) symmetric, zero diagonal, same dtype as ``patterns``.
+    """
+    _check_pm1(patterns, "patterns", ndim=2)
+    P, N = patterns.shape
+    # (hop-store)  W = (1/N) sum_mu p p^T
+    W = patterns.T @ patterns / N  # (N, N)
+    np.fill_diagonal(W, 0.0)
+    # exact symmetry, whatever order the matrix product summed in
+    return (W + W.T) / 2
+
+
+def energy(s, W):
+    """Energy of a state, eq. (hop-energy).
+
+    Args:
+        s: (N,) state of +-1.
+        W: (N, N) weights from :func:`store`.
+
+    Returns:
+        E as a Python float.
+    """
+    _check_pm1(s, "s", ndim=1)
+    _check_weights(W, s.shape[0])
+    # (hop-energy)  E = -1/2 s^T W s
+    return float(-0.5 * s @ W @ s)
+
+
+def _sign_keep(h, s):
+    # (hop-update)  sign(h), keeping the old value where h == 0
+    return np.where(h > TIE, 1.0, np.where(h < -TIE, -1.0, s)).astype(s.dtype)
+
+
+def async_sweep(s, W, rng):
+    """One asynchronous sweep: every unit updated once, in a random order.
+
+    Args:
+        s: (N,) state of +-1 (not modified).
+        W: (N, N) weights.
+        rng: numpy Generator choosing the order.
+
+    Returns:
+        (N,) the new state.
+    """
+    _check_pm1(s, "s", ndim=1)
+    _check_weights(W, s.shape[0])
+    _check_rng(rng)
+    s = s.copy()
+    for i in rng.permutation(s.shape[0]):
+        # (hop-update) for unit i alone: h_i = sum_j W_ij s_j
+        h_i = W[i] @ s
+        if abs(h_i) > TIE:
+            s[i] = 1.0 if h_i > 0 else -1.0
+    return s
+
+
+def energy_trace(s, W, rng, sweeps=1):
+    """Asynchronous updates, recording the energy after every single-unit update.
+
+    Args:
+        s: (N,) initial state of +-1 (not modified).
+        W: (N, N) weights.
+        rng: numpy Generator choosing the order of each sweep.
+        sweeps: number of sweeps (each visits every unit once).
+
+    Returns:
+        (state, energies): the final (N,) state and an array of
+        ``sweeps * N + 1`` energies, the first one before any update.
+    """
+    _check_pm1(s, "s", ndim=1)
+    _check_weights(W, s.shape[0])
+    _check_rng(rng)
+    if isinstance(sweeps, bool) or not isinstance(sweeps, int) or sweeps < 1:
+        raise ValueError(f"sweeps must be a positive int, got {sweeps!r}")
+    s = s.copy()
+    # (hop-energy), then updated by its change: flipping s_i changes E by 2 s_i h_i
+    E = energy(s, W)
+    energies = [E]
+    for _ in range(sweeps):
+        for i in rng.permutation(s.shape[0]):
+            h_i = W[i] @ s
+            if abs(h_i) > TIE and np.sign(h_i) != s[i]:
+                E += 2.0 * s[i] * h_i  # s[i] is the old value, opposite in sign to h_i
+                s[i] = -s[i]
+            energies.append(E)
+    return s, np.array(energies)
+
+
+def sync_step(s, W):
+    """One synchronous step: every unit updated at once from the old state.
+
+    Args:
+        s: (N,) state of +-1.
+        W: (N, N) weights.
+
+    Returns:
+        (N,) the new state.
+    """
+    _check_pm1(s, "s", ndim=1)
+    _check_weights(W, s.shape[0])
+    # (hop-update) for all units: h = W s
+    h = W @ s  # (N,)
+    return _sign_keep(h, s)
+
+
+def recall(s, W, *, mode="async", rng=None, max_sweeps=100):
+    """Update from ``s`` until a fixed point (or ``max_sweeps``).
+
+    Args:
+        s: (N,) initial state of +-1 (a cue, e.g. a corrupted pattern).
+        W: (N, N) weights from :func:`store`.
+        mode: "async" (random-order sweeps; needs ``rng``) or "sync".
+        rng: numpy Generator, required for mode="async".
+        max_sweeps: at most this many sweeps (async) or steps (sync).
+
+    Returns:
+        (state, energies, converged): the final (N,) state, the list of
+        energies before the first sweep and after each sweep, and whether a
+        fixed point was reached (False for a sync two-cycle or when
+        ``max_sweeps`` ran out).
+    """
+    _check_pm1(s, "s", ndim=1)
+    _check_weights(W, s.shape[0])
+    if mode not in ("async", "sync"):
+        raise ValueError(f"mode must be 'async' or 'sync', got {mode!r}")
+    if mode == "async":
+        _check_rng(rng)
+    if isinstance(max_sweeps, bool) or not isinstance(max_sweeps, int) or max_sweeps < 1:
+        raise ValueError(f"max_sweeps must be a positive int, got {max_sweeps!r}")
+    energies = [energy(s, W)]
+    for _ in range(max_sweeps):
+        new = async_sweep(s, W, rng) if mode == "async" else sync_step(s, W)
+        energies.append(energy(new, W))
+        if np.array_equal(new, s):
+            return new, energies, True
+        s = new
+    return s, energies, False
+
+
+def overlap(s, p):
+    """Overlap m = (1/N) s . p in [-1, 1]; 1 means s equals p.
+
+    Args:
+        s: (N,) state of +-1.
+        p: (N,) pattern of +-1.
+    """
+    _check_pm1(s, "s", ndim=1)
+    _check_pm1(p, "p", ndim=1)
+    if s.shape != p.shape:
+        raise ValueError(f"s and p must have the same shape, got {s.shape} and {p.shape}")
+    return float(s @ p / s.shape[0])
+
+
+def corrupt(p, n_flips, rng):
+    """A copy of ``p`` with ``n_flips`` distinct units, chosen at random, flipped.
+
+    Args:
+        p: (N,) pattern of +-1.
+        n_flips: int in [0, N].
+        rng: numpy Generator.
+    """
+    _check_pm1(p, "p", ndim=1)
+    _check_rng(rng)
+    N = p.shape[0]
+    if isinstance(n_flips, bool) or not isinstance(n_flips, (int, np.integer)):
+        raise ValueError(f"n_flips must be an int, got {type(n_flips).__name__}")
+    if not 0 <= n_flips <= N:
+        raise ValueError(f"n_flips must be in [0, {N}], got {n_flips}")
+    q = p.copy()
+    idx = rng.choice(N, size=int(n_flips), replace=False)
+    q[idx] = -q[idx]
+    return q
+
+
+def is_fixed_point(s, W):
+    """True when no unit would change under (hop-update)."""
+    return bool(np.array_equal(sync_step(s, W), s))

@@ -1,0 +1,112 @@
+"""Checks of the book's pages that a Sphinx build would only warn about, or not see."""
+
+import json
+import re
+from pathlib import Path
+
+import yaml
+
+ROOT = Path(__file__).resolve().parents[1]
+CITE = re.compile(r"\{cite(?::[a-z]+)?\}`([^`]+)`")
+BIB_KEY = re.compile(r"^@\w+\s*\{\s*([^,\s]+)\s*,", re.MULTILINE)
+CJK = re.compile(r"[\u4e00-\u9fff]")
+
+
+def _page_texts() -> dict[str, str]:
+    texts = {
+        str(p.relative_to(ROOT)): p.read_text(encoding="utf-8")
+        for p in (ROOT / "book").glob("*.md")
+    }
+    for nb_path in (ROOT / "chapters").rglob("*.ipynb"):
+        nb = json.loads(nb_path.read_text(encoding="utf-8"))
+        texts[str(nb_path.relative_to(ROOT))] = "\n".join(
+            "".join(c["source"]) for c in nb["cells"] if c["cell_type"] == "markdown"
+        )
+    return texts
+
+
+def bib_keys() -> list[str]:
+    return BIB_KEY.findall((ROOT / "book" / "references.bib").read_text(encoding="utf-8"))
+
+
+def cited_keys() -> dict[str, set[str]]:
+    cited = {}
+    for page, text in _page_texts().items():
+        for group in CITE.findall(text):
+            for key in group.split(","):
+                cited.setdefault(key.strip(), set()).add(page)
+    return cited
+
+
+def glossary_terms() -> list[tuple[str, str]]:
+    """(term, definition) pairs of the glossary directive in book/glossary.md."""
+    text = (ROOT / "book" / "glossary.md").read_text(encoding="utf-8")
+    block = re.search(r"^(`{3,}|:{3,})\{glossary\}[^\n]*\n(.*?)^\1\s*$", text, re.S | re.M)
+    assert block, "book/glossary.md has no {glossary} directive"
+    terms, term = [], None
+    for line in block.group(2).splitlines():
+        if line.startswith(":") or not line.strip():
+            continue
+        if not line[0].isspace():
+            term = line.strip()
+            terms.append([term, ""])
+        elif term is not None:
+            terms[-1][1] += " " + line.strip()
+    return [(t, d.strip()) for t, d in terms]
+
+
+def test_bibliography_keys_are_unique():
+    keys = bib_keys()
+    assert len(keys) == len(set(keys)), sorted(k for k in keys if keys.count(k) > 1)
+
+
+def test_every_citation_resolves_to_the_bibliography():
+    missing = {key: sorted(pages) for key, pages in cited_keys().items() if key not in bib_keys()}
+    assert not missing, f"cited but not in book/references.bib: {missing}"
+
+
+def test_the_sources_are_cited():
+    for key in ("liu2020", "wikizh_rnn", "coursereport", "qiu2020", "dl500q"):
+        assert key in cited_keys(), f"source {key} is never cited"
+
+
+def test_glossary_has_at_least_sixty_terms_each_with_chinese_and_a_definition():
+    terms = glossary_terms()
+    assert len(terms) >= 60, f"{len(terms)} glossary terms"
+    for term, definition in terms:
+        assert CJK.search(term), f"glossary term without its Chinese name: {term!r}"
+        assert len(definition.split()) >= 4, f"glossary term {term!r} has no real definition"
+
+
+def test_glossary_terms_are_unique():
+    names = [t for t, _ in glossary_terms()]
+    assert len(names) == len(set(names)), sorted(n for n in names if names.count(n) > 1)
+
+
+def _toc_files(node) -> list[str]:
+    files = []
+    if isinstance(node, dict):
+        if "file" in node:
+            files.append(node["file"])
+        if "root" in node:
+            files.append(node["root"])
+        for value in node.values():
+            files += _toc_files(value)
+    elif isinstance(node, list):
+        for item in node:
+            files += _toc_files(item)
+    return files
+
+
+def test_every_toc_entry_exists_and_every_chapter_is_in_the_toc():
+    listed = _toc_files(yaml.safe_load((ROOT / "_toc.yml").read_text()))
+    for entry in listed:
+        assert any((ROOT / f"{entry}{ext}").is_file() for ext in (".md", ".ipynb")), entry
+    for notebook in (ROOT / "chapters").rglob("*.ipynb"):
+        if ".ipynb_checkpoints" not in notebook.parts:
+            assert str(notebook.relative_to(ROOT).with_suffix("")) in listed, notebook
+
+
+def test_required_pages_exist():
+    for page in ("intro", "how_to_use", "notation", "glossary", "notes_on_sources", "bibliography"):
+        assert (ROOT / "book" / f"{page}.md").is_file(), page

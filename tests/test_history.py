@@ -1,0 +1,106 @@
+"""The timeline data: well formed, sorted, and every key in the bibliography."""
+
+import dataclasses
+import re
+from pathlib import Path
+
+import pytest
+
+from rnnbook import history
+from rnnbook.history import KINDS, TIMELINE, Milestone
+
+BIB = Path(__file__).resolve().parents[1] / "book" / "references.bib"
+
+REQUIRED_KEYS = {
+    "hopfield1982", "rumelhart1986", "jordan1986", "waibel1989", "williams1989", "elman1990",
+    "werbos1990", "narendra1990", "lin1996", "hochreiter1991", "schmidhuber1992", "bengio1994",
+    "schuster1997", "hochreiter1997", "gers2000", "gers2002", "jaeger2001", "graves2006",
+    "graves2009", "mikolov2010", "graves2013", "cho2014", "sutskever2014", "chung2014",
+    "bahdanau2015", "tai2015", "bradbury2017", "vaswani2017", "lei2018", "yu2018",
+    "bouaziz2016", "koutnik2014",
+}  # fmt: skip
+
+
+def test_years_sorted():
+    years = [r.year for r in TIMELINE]
+    assert years == sorted(years)
+    assert history.sorted_by_year(TIMELINE) == TIMELINE
+
+
+def test_keys_unique_and_required_present():
+    keys = [r.key for r in TIMELINE]
+    assert len(keys) == len(set(keys))
+    assert REQUIRED_KEYS <= set(keys), REQUIRED_KEYS - set(keys)
+
+
+def test_key_year_matches_record_year():
+    # the keys are author + year of the cited publication: the two must agree
+    for r in TIMELINE:
+        assert r.key.endswith(str(r.year)), r
+
+
+def test_kinds_valid_and_used():
+    assert {r.kind for r in TIMELINE} == set(KINDS)
+
+
+def test_records_are_frozen():
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        TIMELINE[0].year = 2000
+
+
+def test_every_key_in_bibliography():
+    if not BIB.exists():
+        pytest.fail(f"{BIB} does not exist yet")
+    bib_keys = set(re.findall(r"@\w+\s*\{\s*([^,\s]+)\s*,", BIB.read_text(encoding="utf-8")))
+    missing = sorted({r.key for r in TIMELINE} - bib_keys)
+    assert not missing, f"keys missing from references.bib: {missing}"
+
+
+def test_by_kind_partitions_the_timeline():
+    parts = [history.by_kind(k) for k in KINDS]
+    assert sum(len(p) for p in parts) == len(TIMELINE)
+    assert all(r.kind == k for k, p in zip(KINDS, parts, strict=True) for r in p)
+    gated = {r.work for r in history.by_kind("gated")}
+    assert "LSTM" in gated and "forget gate" in gated
+
+
+def test_as_rows_and_between():
+    rows = history.as_rows()
+    assert len(rows) == len(TIMELINE)
+    assert rows[0] == (TIMELINE[0].year, TIMELINE[0].work, TIMELINE[0].key, TIMELINE[0].kind,
+                       TIMELINE[0].significance)  # fmt: skip
+    nineties = history.between(1990, 1999)
+    assert nineties and all(1990 <= r.year <= 1999 for r in nineties)
+    assert len(history.between(1900, 2100)) == len(TIMELINE)
+
+
+@pytest.mark.parametrize(
+    "kwargs",
+    [
+        {"year": "1982"},
+        {"year": 1982.0},
+        {"year": True},
+        {"year": 1200},
+        {"kind": "transformers"},
+        {"work": ""},
+        {"key": "   "},
+        {"significance": None},
+    ],
+)
+def test_bad_milestone_raises(kwargs):
+    good = {"year": 1982, "work": "w", "key": "k1982", "kind": "gated", "significance": "s"}
+    with pytest.raises(ValueError):
+        Milestone(**{**good, **kwargs})
+
+
+def test_bad_queries_raise():
+    with pytest.raises(ValueError, match="kind"):
+        history.by_kind("recurrent")
+    with pytest.raises(ValueError, match="Milestone"):
+        history.as_rows([(1982, "x")])
+    with pytest.raises(ValueError, match="sequence"):
+        history.sorted_by_year("abc")
+    with pytest.raises(ValueError, match="first_year"):
+        history.between(2000, 1990)
+    with pytest.raises(ValueError, match="int"):
+        history.between(1990.0, 2000)
