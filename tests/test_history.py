@@ -56,6 +56,19 @@ def test_every_key_in_bibliography():
     assert not missing, f"keys missing from references.bib: {missing}"
 
 
+def test_record_year_is_the_bibliography_year():
+    """The figure's years come from the records; the records agree with the references."""
+    entries = re.split(r"\n(?=@)", BIB.read_text(encoding="utf-8"))
+    bib_years = {}
+    for entry in entries:
+        key = re.match(r"\s*@\w+\s*\{\s*([^,\s]+)\s*,", entry)
+        year = re.search(r"^\s*year\s*=\s*[{\"]?(\d{4})", entry, re.MULTILINE)
+        if key and year:
+            bib_years[key.group(1)] = int(year.group(1))
+    wrong = [(r.key, r.year, bib_years.get(r.key)) for r in TIMELINE if bib_years.get(r.key) != r.year]
+    assert not wrong, f"(key, record year, bibliography year): {wrong}"
+
+
 def test_by_kind_partitions_the_timeline():
     parts = [history.by_kind(k) for k in KINDS]
     assert sum(len(p) for p in parts) == len(TIMELINE)
