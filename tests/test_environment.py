@@ -60,7 +60,9 @@ def test_the_two_files_pin_the_same_packages_and_versions():
 def test_python_versions_agree():
     project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
     env = yaml.safe_load((ROOT / "environment.yml").read_text())
-    conda_python = next(e for e in env["dependencies"] if isinstance(e, str) and e.startswith("python="))
+    conda_python = next(
+        e for e in env["dependencies"] if isinstance(e, str) and e.startswith("python=")
+    )
     assert project["requires-python"] == ">=3.11"
     assert conda_python == "python=3.11"
 

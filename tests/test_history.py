@@ -65,7 +65,9 @@ def test_record_year_is_the_bibliography_year():
         year = re.search(r"^\s*year\s*=\s*[{\"]?(\d{4})", entry, re.MULTILINE)
         if key and year:
             bib_years[key.group(1)] = int(year.group(1))
-    wrong = [(r.key, r.year, bib_years.get(r.key)) for r in TIMELINE if bib_years.get(r.key) != r.year]
+    wrong = [
+        (r.key, r.year, bib_years.get(r.key)) for r in TIMELINE if bib_years.get(r.key) != r.year
+    ]
     assert not wrong, f"(key, record year, bibliography year): {wrong}"
 
 

@@ -163,3 +163,176 @@ def letter_bitmaps(letters):
     return np.array(
         [[[1.0 if ch == "#" else -1.0 for ch in row] for row in _LETTERS[c]] for c in letters]
     )
+
+
+# ---- chapter 2: tasks for simple recurrent networks ----
+
+
+def binary_strings(n, length, rng):
+    """Random binary strings, each bit 0 or 1 with probability 1/2.
+
+    Args:
+        n: number of strings B.  length: T.  rng: Generator or int seed.
+
+    Returns:
+        int64 array (n, length).
+    """
+    n = _check_int(n, "n", 1)
+    length = _check_int(length, "length", 1)
+    return _rng(rng).integers(0, 2, size=(n, length), dtype=np.int64)
+
+
+def _check_bits(bits):
+    bits = np.asarray(bits)
+    if bits.ndim != 2 or not np.issubdtype(bits.dtype, np.integer):
+        raise ValueError(f"bits must be an int array (B, T), got {bits.dtype} {bits.shape}")
+    if bits.size and (bits.min() < 0 or bits.max() > 1):
+        raise ValueError("bits must be 0 or 1")
+    return bits
+
+
+def running_parity(bits):
+    """Parity of the number of ones in every prefix: int64 (B, T), 1 when odd."""
+    bits = _check_bits(bits)
+    return np.cumsum(bits, axis=1) % 2
+
+
+def running_remainder(bits, k):
+    """Value of every prefix, read as a binary number most significant bit first, mod k.
+
+    Computed with Horner's rule r_t = (2 r_{t-1} + bit_t) mod k, r_0 = 0.
+
+    Returns:
+        int64 array (B, T).
+    """
+    bits = _check_bits(bits)
+    k = _check_int(k, "k", 1)
+    out = np.empty(bits.shape, dtype=np.int64)
+    r = np.zeros(bits.shape[0], dtype=np.int64)
+    for t in range(bits.shape[1]):
+        r = (2 * r + bits[:, t]) % k
+        out[:, t] = r
+    return out
+
+
+def majority_task(n, length, n_classes, rng):
+    """Sequence-to-class: tokens drawn with a random favourite; the label is the commonest.
+
+    Each sequence picks a class c uniformly and draws its tokens with probability 0.5 for
+    c and the rest spread evenly over the other classes; the label is the most frequent
+    token (ties broken towards the smaller token), so it is a function of the tokens alone.
+
+    Returns:
+        (tokens, labels): int64 arrays (n, length) and (n,).
+    """
+    n = _check_int(n, "n", 1)
+    length = _check_int(length, "length", 1)
+    n_classes = _check_int(n_classes, "n_classes", 2)
+    g = _rng(rng)
+    favourite = g.integers(0, n_classes, size=n)
+    other = (favourite[:, None] + g.integers(1, n_classes, size=(n, length))) % n_classes
+    tokens = np.where(g.random((n, length)) < 0.5, favourite[:, None], other)
+    counts = (tokens[:, :, None] == np.arange(n_classes)).sum(axis=1)  # (n, n_classes)
+    return tokens.astype(np.int64), counts.argmax(axis=1).astype(np.int64)
+
+
+def delayed_echo(n, length, n_symbols, delay, rng):
+    """Synchronous labelling: the label at step t is the token at step t - delay.
+
+    Labels of the first ``delay`` steps, which have no such token, are -1 (to be ignored,
+    as ``torch.nn.functional.cross_entropy(..., ignore_index=-1)`` does).
+
+    Returns:
+        (tokens, labels): int64 arrays (n, length).
+    """
+    n = _check_int(n, "n", 1)
+    length = _check_int(length, "length", 1)
+    n_symbols = _check_int(n_symbols, "n_symbols", 2)
+    delay = _check_int(delay, "delay", 0)
+    tokens = _rng(rng).integers(0, n_symbols, size=(n, length), dtype=np.int64)
+    labels = np.full((n, length), -1, dtype=np.int64)
+    labels[:, delay:] = tokens[:, : length - delay]
+    return tokens, labels
+
+
+def reverse_task(n, length, n_symbols, rng):
+    """Asynchronous sequence to sequence: the target is the source reversed.
+
+    Returns:
+        (source, target): int64 arrays (n, length), target[:, i] = source[:, length-1-i].
+    """
+    n = _check_int(n, "n", 1)
+    length = _check_int(length, "length", 1)
+    n_symbols = _check_int(n_symbols, "n_symbols", 2)
+    source = _rng(rng).integers(0, n_symbols, size=(n, length), dtype=np.int64)
+    return source, source[:, ::-1].copy()
+
+
+def pendulum_derivative(state, damping=0.3, omega0=2.0):
+    """Right-hand side of the damped pendulum, state (..., 2) = (theta, omega):
+
+    d theta / dt = omega,    d omega / dt = -omega0^2 sin(theta) - damping * omega.
+    """
+    state = np.asarray(state, dtype=np.float64)
+    if state.ndim < 1 or state.shape[-1] != 2:
+        raise ValueError(f"state must have shape (..., 2), got {state.shape}")
+    theta, omega = state[..., 0], state[..., 1]
+    return np.stack([omega, -(omega0**2) * np.sin(theta) - damping * omega], axis=-1)
+
+
+def damped_pendulum(initial, n_steps, dt=0.1, *, damping=0.3, omega0=2.0, substeps=10):
+    """Trajectories of the damped pendulum, integrated by fourth-order Runge-Kutta.
+
+    Args:
+        initial: starting states (theta, omega), shape (2,) or (B, 2).
+        n_steps: number of samples T after the initial state.
+        dt: time between samples; each is integrated in ``substeps`` RK4 steps.
+        damping, omega0: the coefficients of :func:`pendulum_derivative`.
+
+    Returns:
+        float64 array (T + 1, B, 2) (or (T + 1, 2) for a single initial state):
+        the states at times 0, dt, ..., T dt.
+    """
+    initial = np.asarray(initial)
+    if initial.ndim not in (1, 2) or initial.shape[-1] != 2:
+        raise ValueError(f"initial must have shape (2,) or (B, 2), got {initial.shape}")
+    if not np.issubdtype(initial.dtype, np.floating) or not np.all(np.isfinite(initial)):
+        raise ValueError("initial must hold finite floats")
+    n_steps = _check_int(n_steps, "n_steps", 1)
+    substeps = _check_int(substeps, "substeps", 1)
+    for name, v in (("dt", dt), ("damping", damping), ("omega0", omega0)):
+        if isinstance(v, bool) or not isinstance(v, (int, float)) or not np.isfinite(v):
+            raise ValueError(f"{name} must be a finite number, got {v!r}")
+    if dt <= 0 or damping < 0 or omega0 <= 0:
+        raise ValueError(f"need dt > 0, damping >= 0, omega0 > 0; got {dt}, {damping}, {omega0}")
+    single = initial.ndim == 1
+    s = initial.astype(np.float64).reshape(-1, 2)  # (B, 2)
+    h = dt / substeps
+    out = [s]
+    for _ in range(n_steps):
+        for _ in range(substeps):
+            k1 = pendulum_derivative(s, damping, omega0)
+            k2 = pendulum_derivative(s + 0.5 * h * k1, damping, omega0)
+            k3 = pendulum_derivative(s + 0.5 * h * k2, damping, omega0)
+            k4 = pendulum_derivative(s + h * k3, damping, omega0)
+            s = s + h / 6.0 * (k1 + 2 * k2 + 2 * k3 + k4)
+        out.append(s)
+    traj = np.stack(out)  # (T + 1, B, 2)
+    return traj[:, 0] if single else traj
+
+
+def pendulum_trajectories(n, n_steps, rng, *, dt=0.1, max_angle=2.0, max_speed=2.0, **kw):
+    """Damped pendulum trajectories from random initial states.
+
+    The initial angle is uniform in [-max_angle, max_angle] and the angular velocity
+    uniform in [-max_speed, max_speed]: a compact set of initial states.
+
+    Returns:
+        float64 array (n_steps + 1, n, 2).
+    """
+    n = _check_int(n, "n", 1)
+    g = _rng(rng)
+    initial = np.stack(
+        [g.uniform(-max_angle, max_angle, n), g.uniform(-max_speed, max_speed, n)], axis=1
+    )
+    return damped_pendulum(initial, n_steps, dt, **kw)

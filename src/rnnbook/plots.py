@@ -252,3 +252,109 @@ def bitmaps(images, titles=None, axes=None):
         if titles is not None:
             ax.set_title(titles[i], fontsize=9)
     return axes
+
+
+def unrolled_graph(T=4, ax=None, *, feedback="hidden", fontsize=10.0):
+    """Draw a simple recurrent network folded (left) and unrolled over T steps (right).
+
+    Nodes are circles labelled x_t, h_t, yhat_t; arrows carry the name of the matrix
+    they apply: W (input to hidden), U (recurrent), V (hidden to output). The same
+    letters on every step show the weight sharing. With ``feedback="output"`` (Jordan)
+    the recurrent arrow runs from yhat_{t-1} to h_t.
+
+    Args:
+        T: number of unrolled steps, 1..8.
+        ax: a matplotlib Axes, or None for a new figure.
+        feedback: "hidden" (Elman) or "output" (Jordan).
+        fontsize: size of the labels.
+
+    Returns:
+        The Axes. ``ax.patches`` holds the arrows and circles; every arrow has a ``gid``
+        naming its matrix ("W", "U" or "V") and every circle a ``gid`` naming its node.
+    """
+    import matplotlib.pyplot as plt
+    from matplotlib.patches import Circle, FancyArrowPatch
+
+    if isinstance(T, bool) or not isinstance(T, (int, np.integer)) or not 1 <= T <= 8:
+        raise ValueError(f"T must be an int in 1..8, got {T!r}")
+    if feedback not in ("hidden", "output"):
+        raise ValueError(f"feedback must be 'hidden' or 'output', got {feedback!r}")
+    if ax is None:
+        _, ax = plt.subplots(figsize=(1.2 * (T + 3), 3.2))
+    r = 0.28
+    rows = {"x": 0.0, "h": 1.3, "y": 2.6}
+    names = {"x": "x", "h": "h", "y": r"\hat{y}"}
+    fill = {"x": "#ffffff", "h": "#e8f1f8", "y": "#fdf3e1"}
+
+    def node(cx, row, label, gid):
+        circle = Circle((cx, rows[row]), r, fc=fill[row], ec=colour(8 if row == "x" else 0))
+        circle.set_gid(gid)
+        ax.add_patch(circle)
+        ax.text(cx, rows[row], f"${label}$", ha="center", va="center", fontsize=fontsize)
+
+    def arrow(start, end, matrix, curve=0.0, label_at=None):
+        a = FancyArrowPatch(
+            start,
+            end,
+            arrowstyle="-|>",
+            mutation_scale=10,
+            lw=1.2,
+            color=colour(3 if matrix == "U" else 7),
+            connectionstyle=f"arc3,rad={curve}",
+            shrinkA=r * 72 / 2.5,
+            shrinkB=r * 72 / 2.5,
+        )
+        a.set_gid(matrix)
+        ax.add_patch(a)
+        if label_at is None:
+            label_at = ((start[0] + end[0]) / 2 + 0.12, (start[1] + end[1]) / 2)
+        ax.text(*label_at, f"${matrix}$", fontsize=fontsize - 1, color=a.get_edgecolor())
+
+    # the folded network: the recurrent arrow is a loop
+    fx = 0.0
+    for row in ("x", "h", "y"):
+        node(fx, row, f"{names[row]}_t", f"{row}_folded")
+    arrow((fx, rows["x"]), (fx, rows["h"]), "W")
+    arrow((fx, rows["h"]), (fx, rows["y"]), "V")
+    src = rows["h"] if feedback == "hidden" else rows["y"]
+    # the recurrent arrow of the folded network is a loop on its left side
+    start, end = (fx - r, src), (fx - r, rows["h"] - 0.1)
+    if feedback == "hidden":  # from the top left of h_t round to its bottom left
+        start, end = (fx - 0.7 * r, src + 0.7 * r), (fx - 0.7 * r, src - 0.7 * r)
+    loop = FancyArrowPatch(
+        start,
+        end,
+        arrowstyle="-|>",
+        mutation_scale=10,
+        lw=1.2,
+        color=colour(3),
+        connectionstyle="arc3,rad=1.5" if feedback == "hidden" else "arc3,rad=0.6",
+    )
+    loop.set_gid("U")
+    ax.add_patch(loop)
+    ax.text(fx - 0.95, (src + rows["h"]) / 2, "$U$", fontsize=fontsize - 1, color=colour(3))
+    ax.text(0.9, rows["h"], "unroll", ha="center", va="center", fontsize=fontsize - 1)
+    ax.annotate(
+        "",
+        (1.3, rows["h"] - 0.25),
+        (0.5, rows["h"] - 0.25),
+        arrowprops={"arrowstyle": "->", "color": colour(8)},
+    )
+
+    # the unrolled network: h_0, then T copies sharing W, U, V
+    x0 = 2.0
+    state = "h" if feedback == "hidden" else "y"
+    node(x0, state, f"{names[state]}_0", f"{state}_0")
+    for t in range(1, T + 1):
+        cx = x0 + 1.2 * t
+        for row in ("x", "h", "y"):
+            node(cx, row, f"{names[row]}_{t}", f"{row}_{t}")
+        arrow((cx, rows["x"]), (cx, rows["h"]), "W")
+        arrow((cx, rows["h"]), (cx, rows["y"]), "V")
+        label = (cx - 0.7, rows["h"] + 0.12) if feedback == "hidden" else None
+        arrow((cx - 1.2, rows[state]), (cx, rows["h"]), "U", label_at=label)
+    ax.set_xlim(-1.3, x0 + 1.2 * T + 0.6)
+    ax.set_ylim(-0.5, rows["y"] + 0.5)
+    ax.set_aspect("equal")
+    ax.axis("off")
+    return ax

@@ -1,0 +1,102 @@
+"""Initialisations of recurrent networks' parameters.
+
+Every function takes a ``numpy.random.Generator`` (where it draws numbers) and
+returns a new float64 array, or the dtype asked for.
+
+- :func:`uniform`: U(-1/sqrt(H), 1/sqrt(H)) for every weight and bias, PyTorch's
+  default for ``nn.RNN``, ``nn.LSTM`` and ``nn.GRU``.
+- :func:`orthogonal`: a random orthogonal matrix for the recurrent weights
+  (Saxe et al. 2014); all its singular values are 1, so repeated products
+  neither shrink nor blow up a state at the start of training.
+- :func:`identity`: U = I (with b = 0) for ReLU networks (Le et al. 2015, "IRNN"):
+  at the start h_t = relu(h_{t-1} + W x_t), which copies the state forward.
+- :func:`forget_bias`: a constant forget-gate bias of 1 (Gers et al. 2000;
+  Jozefowicz et al. 2015) or 2, so the LSTM remembers by default.
+"""
+
+import numpy as np
+
+from rnnbook._checks import check_int, check_option, check_rng
+
+#: The names accepted by the cells' ``init_params(..., init=...)`` for the recurrent matrices.
+RECURRENT_INITS = ("uniform", "orthogonal", "identity")
+
+
+def _check_dtype(dtype) -> np.dtype:
+    dtype = np.dtype(dtype)
+    check_option("dtype", dtype.name, ("float32", "float64"))
+    return dtype
+
+
+def uniform(rng: np.random.Generator, shape: tuple, hidden_size: int, dtype=np.float64):
+    """Draw from U(-k, k) with k = 1/sqrt(hidden_size), as PyTorch's recurrent layers do.
+
+    Args:
+        rng: the generator to draw from.
+        shape: the shape of the array, e.g. (H, D) or (H,).
+        hidden_size: H, which sets the range.
+        dtype: float64 (default) or float32.
+    """
+    check_rng(rng)
+    check_int("hidden_size", hidden_size)
+    dtype = _check_dtype(dtype)
+    k = 1.0 / np.sqrt(hidden_size)
+    return rng.uniform(-k, k, size=shape).astype(dtype)
+
+
+def orthogonal(
+    rng: np.random.Generator,
+    rows: int,
+    cols: int | None = None,
+    gain: float = 1.0,
+    dtype=np.float64,
+):
+    """A random (rows, cols) matrix with orthonormal rows or columns (Saxe et al. 2014).
+
+    Q from the QR decomposition of a standard Gaussian matrix, with the signs of
+    R's diagonal moved into Q so that Q is uniformly (Haar) distributed; the
+    method of ``torch.nn.init.orthogonal_``.
+
+    Args:
+        rng: the generator to draw from.
+        rows, cols: the shape; ``cols`` defaults to ``rows`` (a square matrix).
+        gain: a factor multiplying the result.
+        dtype: float64 (default) or float32.
+    """
+    check_rng(rng)
+    check_int("rows", rows)
+    cols = rows if cols is None else cols
+    check_int("cols", cols)
+    dtype = _check_dtype(dtype)
+    tall = rows >= cols
+    # a Gaussian matrix with at least as many rows as columns: (max, min)
+    A = rng.standard_normal((rows, cols) if tall else (cols, rows))
+    Q, R = np.linalg.qr(A)
+    # fix the signs so that Q does not depend on the QR routine's convention
+    Q = Q * np.sign(np.diag(R))
+    Q = Q if tall else Q.T
+    return (gain * Q).astype(dtype)
+
+
+def identity(size: int, scale: float = 1.0, dtype=np.float64):
+    """The (size, size) matrix scale * I, for U in a ReLU network (Le et al. 2015)."""
+    check_int("size", size)
+    dtype = _check_dtype(dtype)
+    return (scale * np.eye(size)).astype(dtype)
+
+
+def forget_bias(hidden_size: int, value: float = 1.0, dtype=np.float64):
+    """The forget-gate bias b_f (H,), every entry ``value`` (1 as in Gers et al. 2000, or 2)."""
+    check_int("hidden_size", hidden_size)
+    dtype = _check_dtype(dtype)
+    return np.full(hidden_size, value, dtype=dtype)
+
+
+def recurrent(rng: np.random.Generator, hidden_size: int, init: str, dtype=np.float64):
+    """A recurrent matrix (H, H) initialised by name: one of :data:`RECURRENT_INITS`."""
+    check_option("init", init, RECURRENT_INITS)
+    if init == "orthogonal":
+        return orthogonal(rng, hidden_size, dtype=dtype)
+    if init == "identity":
+        return identity(hidden_size, dtype=dtype)
+    return uniform(rng, (hidden_size, hidden_size), hidden_size, dtype=dtype)

@@ -1,0 +1,81 @@
+"""The SRN unrolled in time: h_T as one nested function of x_1 .. x_T.
+
+    (6.3)-(6.4)  z_t = U h_{t-1} + W x_t + b ;  h_t = f(z_t)
+    unrolled     h_3 = f(U f(U f(U h_0 + W x_1 + b) + W x_2 + b) + W x_3 + b)
+
+Two routes to ``h_T`` are compared entry by entry: the nested matrix
+expression (SymPy ``MatrixSymbol``s, ``f`` applied elementwise, expanded by
+SymPy's ``as_explicit``) and the step-by-step recurrence on explicit matrices
+(:mod:`rnnbook.symbolic._model`).
+"""
+
+from __future__ import annotations
+
+import sympy as sp
+
+from rnnbook.symbolic._model import build_srn
+from rnnbook.symbolic._proof import Proof, cached, check_choice, check_size, f, prove
+
+
+def nested_expression(hidden_size: int, input_size: int, steps: int, *, inputs: str = "forward"):
+    """``h_T`` as one nested matrix expression of ``MatrixSymbol``s (H, 1).
+
+    Args:
+        inputs: ``"forward"`` (x_1 innermost, right) or ``"reversed"`` (x_T innermost, wrong).
+    """
+    H = check_size("hidden_size", hidden_size)
+    D = check_size("input_size", input_size)
+    T = check_size("steps", steps)
+    check_choice("inputs", inputs, ("forward", "reversed"))
+    U, W = sp.MatrixSymbol("U", H, H), sp.MatrixSymbol("W", H, D)
+    b, h = sp.MatrixSymbol("b", H, 1), sp.MatrixSymbol("h_0", H, 1)
+    order = range(1, T + 1) if inputs == "forward" else range(T, 0, -1)
+    for t in order:
+        # h_t = f(U h_{t-1} + W x_t + b), f elementwise     (H, 1)
+        h = (U * h + W * sp.MatrixSymbol(f"x_{t}", D, 1) + b).applyfunc(f)
+    return h
+
+
+def nested_latex(steps: int = 3) -> str:
+    """LaTeX of ``h_T = f(U f(... f(U h_0 + W x_1 + b) ...) + W x_T + b)``."""
+    T = check_size("steps", steps)
+    inner = r"\mathbf{h}_0"
+    for t in range(1, T + 1):
+        inner = rf"f\left(U {inner} + W \mathbf{{x}}_{{{t}}} + \mathbf{{b}}\right)"
+    return rf"\mathbf{{h}}_{{{T}}} = {inner}"
+
+
+def _to_model_symbols(expr, model):
+    """Replace the entries ``U[i, j]`` of the MatrixSymbols by the model's ``U_{ij}`` symbols."""
+    mapping = {}
+    named = {"U": model.U, "W": model.W, "b": model.b, "h_0": model.h[0]}
+    named.update({f"x_{t}": model.x[t] for t in model.x})
+    for name, M in named.items():
+        S = sp.MatrixSymbol(name, *M.shape)
+        for i in range(M.shape[0]):
+            for j in range(M.shape[1]):
+                mapping[S[i, j]] = M[i, j]
+    return expr.xreplace(mapping)
+
+
+@cached
+def unrolled_state(
+    hidden_size: int = 2, input_size: int = 2, steps: int = 3, *, inputs: str = "forward"
+) -> Proof:
+    """The nested form of ``h_T`` equals the step-by-step recurrence (6.3)-(6.4)."""
+    model = build_srn(hidden_size, input_size, steps)
+    nested = nested_expression(hidden_size, input_size, steps, inputs=inputs)
+    lhs = _to_model_symbols(nested.as_explicit(), model)
+    return prove(
+        "srn.unrolled" + ("" if inputs == "forward" else "[reversed]"),
+        nested_latex(steps),
+        lhs,
+        model.h[model.T],
+        source="003 (6.2)-(6.4); 002 lines 114 and 124 (with h_0 = 0)",
+        note=f"H={model.H}, D={model.D}, T={model.T}; h_0 symbolic; f undefined.",
+    )
+
+
+def all_proofs(hidden_size: int = 2, input_size: int = 2, steps: int = 3) -> tuple[Proof, ...]:
+    """The unrolling identity at the given sizes."""
+    return (unrolled_state(hidden_size, input_size, steps),)
