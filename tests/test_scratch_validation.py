@@ -190,12 +190,14 @@ def test_forward_rejects(cell, name, change, match, no_arithmetic):
         module.forward(x, state, p, **opts)
 
 
+# a sequence of rank 4 or with no steps has no single-step counterpart
+STEP_CASES = [c for c in CASES if c[0] not in ("x rank 4", "x empty")]
+
+
 @pytest.mark.parametrize("cell", CELLS)
-@pytest.mark.parametrize("name, change, match", CASES, ids=[c[0] for c in CASES])
+@pytest.mark.parametrize("name, change, match", STEP_CASES, ids=[c[0] for c in STEP_CASES])
 def test_step_forward_rejects(cell, name, change, match, no_arithmetic):
     module, opts, x, state, p = make(cell)
-    if name in ("x rank 4", "x empty"):
-        pytest.skip("a sequence-only case")
     x, state, p, opts = change(x, state, p, opts)
     x_t = x[0]  # one step of the changed input (rank 1 in the "x rank 2" case)
     # the same messages, with the names of a step's arguments

@@ -131,8 +131,10 @@ def check_params(
 def check_option(name: str, value, allowed: Iterable) -> None:
     """Check that an option's value is one of ``allowed``."""
     allowed = tuple(allowed)
-    if isinstance(value, bool) or value not in allowed:
-        raise ValueError(f"{name} must be one of {allowed}, got {value!r}")
+    scalar = isinstance(value, (str, int, float, type(None)))
+    if not scalar or isinstance(value, bool) or value not in allowed:
+        got = repr(value) if scalar else describe(value)
+        raise ValueError(f"{name} must be one of {allowed}, got {got}")
 
 
 def check_int(name: str, value, *, minimum: int = 1) -> None:
