@@ -3,6 +3,7 @@
 #
 #   make book     build the HTML book into _build/html (zero warnings allowed)
 #   make test     ruff, the unit tests, and nbval (strict) over every notebook
+#   make test-threads  nbval again with the default thread count (numbers must not move)
 #   make lab      JupyterLab on chapters/ with the book's kernel
 #   make bench    time the implementations side by side (benchmarks/results.md)
 #   make clean    remove the build and caches (keeps .venv); distclean also .venv
@@ -13,7 +14,7 @@ BIN    := $(VENV)/bin
 MATHJAX_VERSION := 3.2.2
 OFFLINE := _build/offline/mathjax
 
-.PHONY: book test lab bench clean distclean render-offline
+.PHONY: book test test-threads lab bench clean distclean render-offline
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -37,11 +38,19 @@ book: $(VENV)/.stamp-book $(OFFLINE)/tex-mml-chtml.js
 	$(BIN)/python tests/check_offline_html.py _build/html
 	@echo "The book: $(CURDIR)/_build/html/index.html"
 
+# Two pytest workers already fill two cores: each runs with one thread, since
+# more threads per worker only fight over the cores. The printed numbers do not
+# depend on the thread count; `make test-threads` re-runs the notebooks with the
+# libraries' default threads, one notebook at a time, to show it.
+NBVAL := --nbval --nbval-current-env --nbval-sanitize-with tests/nbval_sanitize.cfg
+
 test: $(VENV)/.stamp-test
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check src tests benchmarks
-	$(BIN)/python -m pytest -n 2 --dist loadfile \
-	  --nbval --nbval-current-env --nbval-sanitize-with tests/nbval_sanitize.cfg
+	OMP_NUM_THREADS=1 $(BIN)/python -m pytest -n 2 --dist loadfile $(NBVAL)
+
+test-threads: $(VENV)/.stamp-test
+	$(BIN)/python -m pytest $(NBVAL) chapters
 
 # The kernel is installed inside .venv under the name every notebook uses
 # (python3), and JUPYTER_PATH puts it ahead of any other python3 kernel.

@@ -3,7 +3,7 @@
 import pytest
 
 from rnnbook.symbolic import bptt, chain_rule, course_example, gradient_bound, rtrl, srn_unrolled
-from rnnbook.symbolic._model import build_srn
+from rnnbook.symbolic.model import build_srn
 
 BAD_SIZES = [0, -1, 2.0, "2", True, None]
 

@@ -20,6 +20,7 @@ import math
 from dataclasses import dataclass, field
 
 import torch
+from tqdm import trange
 
 OPTIMIZERS = {"adam": torch.optim.Adam, "sgd": torch.optim.SGD}
 
@@ -119,8 +120,6 @@ def fit(
     opt = OPTIMIZERS[optimizer](params, lr=lr, weight_decay=weight_decay)
     history = History()
     model.train()
-    from tqdm.auto import trange
-
     for step in trange(steps, disable=not progress, leave=False):
         opt.zero_grad(set_to_none=True)
         loss = loss_fn(model, source(step))

@@ -2,6 +2,7 @@
 
 Modules (one derivation each):
 
+- :mod:`~rnnbook.symbolic.model`: the simple recurrent network with symbolic entries, unrolled.
 - :mod:`~rnnbook.symbolic.srn_unrolled`: h_T as one nested function of x_1 .. x_T.
 - :mod:`~rnnbook.symbolic.bptt`: the error recursion (6.18) and the gradients (6.21)-(6.23).
 - :mod:`~rnnbook.symbolic.rtrl`: the forward sensitivities (6.27) and (6.28) = BPTT.

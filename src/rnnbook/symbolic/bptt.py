@@ -29,7 +29,6 @@ from __future__ import annotations
 
 import sympy as sp
 
-from rnnbook.symbolic._model import SymbolicSRN, build_srn
 from rnnbook.symbolic._proof import (
     Proof,
     apply,
@@ -43,6 +42,7 @@ from rnnbook.symbolic._proof import (
     prove,
     vector,
 )
+from rnnbook.symbolic.model import SymbolicSRN, build_srn
 
 
 def sympy_delta(model: SymbolicSRN, t: int, k: int) -> sp.ImmutableMatrix:

@@ -25,7 +25,6 @@ from __future__ import annotations
 
 import sympy as sp
 
-from rnnbook.symbolic._model import build_srn
 from rnnbook.symbolic._proof import (
     Proof,
     apply,
@@ -38,6 +37,7 @@ from rnnbook.symbolic._proof import (
     unit,
 )
 from rnnbook.symbolic.gradient_bound import ordered_product
+from rnnbook.symbolic.model import build_srn
 
 
 @cached

@@ -63,7 +63,6 @@ import random
 
 import sympy as sp
 
-from rnnbook.symbolic._model import build_srn
 from rnnbook.symbolic._proof import (
     Proof,
     apply,
@@ -77,6 +76,7 @@ from rnnbook.symbolic._proof import (
     vector,
 )
 from rnnbook.symbolic.bptt import sympy_delta
+from rnnbook.symbolic.model import build_srn
 
 _ORDERS = ("descending", "ascending")
 

@@ -35,7 +35,6 @@ from __future__ import annotations
 
 import sympy as sp
 
-from rnnbook.symbolic._model import SymbolicSRN, build_srn
 from rnnbook.symbolic._proof import (
     Proof,
     apply,
@@ -48,6 +47,7 @@ from rnnbook.symbolic._proof import (
     unit,
 )
 from rnnbook.symbolic.bptt import closed_form_deltas
+from rnnbook.symbolic.model import SymbolicSRN, build_srn
 
 
 def _entries(model: SymbolicSRN, param: str) -> list[tuple[int, int]]:

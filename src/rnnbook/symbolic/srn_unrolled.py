@@ -6,15 +6,15 @@
 Two routes to ``h_T`` are compared entry by entry: the nested matrix
 expression (SymPy ``MatrixSymbol``s, ``f`` applied elementwise, expanded by
 SymPy's ``as_explicit``) and the step-by-step recurrence on explicit matrices
-(:mod:`rnnbook.symbolic._model`).
+(:mod:`rnnbook.symbolic.model`).
 """
 
 from __future__ import annotations
 
 import sympy as sp
 
-from rnnbook.symbolic._model import build_srn
 from rnnbook.symbolic._proof import Proof, cached, check_choice, check_size, f, prove
+from rnnbook.symbolic.model import build_srn
 
 
 def nested_expression(hidden_size: int, input_size: int, steps: int, *, inputs: str = "forward"):

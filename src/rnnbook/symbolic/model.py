@@ -22,9 +22,14 @@ from rnnbook.symbolic._proof import (
     check_size,
     derivative_function,
     f,
+    fprime,
     matrix,
     vector,
 )
+
+# f is the activation (an undefined function) and fprime its derivative f';
+# both are exported for chapters that put numbers into a proof's expressions.
+__all__ = ["SymbolicSRN", "build_srn", "f", "fprime", "loss_function"]
 
 
 def loss_function(t: int) -> sp.FunctionClass:

@@ -1,0 +1,104 @@
+"""Chapter 2's datasets: reproducible from a seed, right shapes, the documented rules."""
+
+import numpy as np
+import pytest
+
+from rnnbook import data
+
+
+def test_binary_strings_reproducible():
+    a = data.binary_strings(5, 30, 1)
+    assert a.shape == (5, 30) and a.dtype == np.int64
+    assert np.array_equal(a, data.binary_strings(5, 30, np.random.default_rng(1)))
+    assert set(np.unique(a)) <= {0, 1}
+    assert not np.array_equal(a, data.binary_strings(5, 30, 2))
+
+
+def test_running_parity_and_remainder():
+    bits = data.binary_strings(20, 40, 0)
+    assert np.array_equal(data.running_parity(bits), np.cumsum(bits, axis=1) % 2)
+    for k in (1, 3, 7):
+        rem = data.running_remainder(bits, k)
+        for i in range(3):
+            for t in (0, 10, 39):
+                value = int("".join(map(str, bits[i, : t + 1])), 2)
+                assert rem[i, t] == value % k
+
+
+def test_majority_task_label_is_the_commonest_token():
+    tokens, labels = data.majority_task(300, 15, 3, 4)
+    assert tokens.shape == (300, 15) and labels.shape == (300,)
+    counts = np.stack([(tokens == c).sum(axis=1) for c in range(3)], axis=1)
+    assert np.array_equal(labels, counts.argmax(axis=1))
+    assert np.all(counts[np.arange(300), labels] == counts.max(axis=1))
+    assert 0.2 < np.mean(labels == 0) < 0.5  # classes roughly balanced
+    t2, l2 = data.majority_task(300, 15, 3, 4)
+    assert np.array_equal(tokens, t2) and np.array_equal(labels, l2)
+
+
+def test_delayed_echo_and_reverse():
+    tokens, labels = data.delayed_echo(10, 12, 4, 3, 5)
+    assert np.all(labels[:, :3] == -1)
+    assert np.array_equal(labels[:, 3:], tokens[:, :-3])
+    tokens, labels = data.delayed_echo(4, 6, 4, 0, 5)
+    assert np.array_equal(tokens, labels)
+    source, target = data.reverse_task(8, 5, 4, 6)
+    assert np.array_equal(target, source[:, ::-1])
+    assert source.max() < 4 and source.min() >= 0
+
+
+def test_pendulum_follows_its_equation_and_conserves_energy_without_damping():
+    traj = data.damped_pendulum(np.array([1.0, 0.0]), 200, 0.05, damping=0.0)
+    assert traj.shape == (201, 2)
+    energy = 0.5 * traj[:, 1] ** 2 - 4.0 * np.cos(traj[:, 0])  # omega0 = 2
+    assert np.ptp(energy) < 1e-8
+    # a central difference of the samples matches the right-hand side
+    deriv = (traj[2:] - traj[:-2]) / (2 * 0.05)
+    rhs = data.pendulum_derivative(traj[1:-1], damping=0.0)
+    np.testing.assert_allclose(deriv, rhs, atol=1e-2)
+    damped = data.damped_pendulum(np.array([1.0, 0.0]), 400, 0.05)
+    e = 0.5 * damped[:, 1] ** 2 - 4.0 * np.cos(damped[:, 0])
+    assert np.all(np.diff(e) <= 1e-12) and e[-1] < e[0] - 1.0
+
+
+def test_pendulum_batch_and_small_angle_period():
+    init = np.array([[0.01, 0.0], [0.5, 0.2]])
+    traj = data.damped_pendulum(init, 10, 0.1)
+    assert traj.shape == (11, 2, 2)
+    np.testing.assert_array_equal(traj[:, 1], data.damped_pendulum(init[1], 10, 0.1))
+    # small oscillations without damping: theta(t) = 0.01 cos(omega0 t)
+    small = data.damped_pendulum(np.array([0.01, 0.0]), 50, 0.1, damping=0.0)
+    t = 0.1 * np.arange(51)
+    np.testing.assert_allclose(small[:, 0], 0.01 * np.cos(2.0 * t), atol=1e-6)
+
+
+def test_pendulum_trajectories_start_in_the_box():
+    traj = data.pendulum_trajectories(50, 5, 3, max_angle=1.0, max_speed=0.5)
+    assert traj.shape == (6, 50, 2)
+    assert np.all(np.abs(traj[0, :, 0]) <= 1.0) and np.all(np.abs(traj[0, :, 1]) <= 0.5)
+    assert np.array_equal(traj, data.pendulum_trajectories(50, 5, 3, max_angle=1.0, max_speed=0.5))
+
+
+@pytest.mark.parametrize(
+    "call, match",
+    [
+        (lambda: data.binary_strings(0, 5, 1), "n must be"),
+        (lambda: data.binary_strings(2, 5, "seed"), "rng must be"),
+        (lambda: data.running_parity(np.array([0, 1])), r"\(B, T\)"),
+        (lambda: data.running_parity(np.array([[0, 2]])), "0 or 1"),
+        (lambda: data.running_remainder(np.array([[0.0, 1.0]]), 3), "int array"),
+        (lambda: data.running_remainder(np.array([[0, 1]]), 0), "k must be"),
+        (lambda: data.majority_task(5, 5, 1, 0), "n_classes"),
+        (lambda: data.delayed_echo(5, 5, 4, -1, 0), "delay"),
+        (lambda: data.reverse_task(5, 5, 1.5, 0), "n_symbols"),
+        (lambda: data.pendulum_derivative(np.zeros(3)), r"\(\.\.\., 2\)"),
+        (lambda: data.damped_pendulum(np.zeros(3), 5), r"\(2,\) or \(B, 2\)"),
+        (lambda: data.damped_pendulum(np.array([np.nan, 0.0]), 5), "finite"),
+        (lambda: data.damped_pendulum(np.array([0, 1]), 5), "finite floats"),
+        (lambda: data.damped_pendulum(np.zeros(2), 5, -0.1), "dt > 0"),
+        (lambda: data.damped_pendulum(np.zeros(2), 5, float("inf")), "dt must be"),
+    ],
+)
+def test_bad_input_raises_value_error(call, match):
+    with pytest.raises(ValueError, match=match):
+        call()
