@@ -1,12 +1,20 @@
-"""Session-wide checks for `make test`.
+"""Session-wide settings and checks for `make test`.
 
 Every notebook must run in under two minutes on two cores: nbval reports each
 cell as a test item, so the time of a notebook is the sum of its items.
 """
 
+import os
 from collections import defaultdict
 
 import pytest
+from hypothesis import settings
+
+# On CI, hypothesis draws the same examples on every run, so that a result
+# there can be reproduced; on a reader's machine it explores new ones each run.
+settings.register_profile("ci", derandomize=True, database=None, print_blob=True)
+if os.environ.get("CI"):
+    settings.load_profile("ci")
 
 NOTEBOOK_BUDGET_S = 120.0
 _notebook_seconds: dict[str, float] = defaultdict(float)
