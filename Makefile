@@ -56,7 +56,8 @@ test-threads: $(VENV)/.stamp-test
 # (python3), and JUPYTER_PATH puts it ahead of any other python3 kernel.
 lab: $(VENV)/.stamp-lab $(VENV)/.stamp-test
 	$(BIN)/python -m ipykernel install --sys-prefix --name python3 --display-name "Python 3 (rnnbook)"
-	JUPYTER_PATH=$(CURDIR)/$(VENV)/share/jupyter $(BIN)/jupyter lab --ServerApp.root_dir=chapters
+	JUPYTER_PATH=$(CURDIR)/$(VENV)/share/jupyter $(BIN)/jupyter lab --ServerApp.root_dir=chapters \
+	  $(if $(filter 0,$(shell id -u)),--allow-root)
 
 bench: $(VENV)/.stamp-test
 	$(BIN)/python benchmarks/run.py
