@@ -11,6 +11,7 @@ them into one matrix per time step (``gate_order``), and what one step does
 loop over time, the reversed direction, stacking layers -- is written here once.
 """
 
+import abc
 import math
 
 import torch
@@ -19,7 +20,7 @@ from rnnbook._checks import check_int
 from rnnbook.nn._checks import check_float_dtype, check_tensor
 
 
-class Recurrent(torch.nn.Module):
+class Recurrent(torch.nn.Module, abc.ABC):
     """Base class of ``rnnbook.nn.SRN``, ``LSTM`` and ``GRU``; not used on its own.
 
     Args:
@@ -83,22 +84,22 @@ class Recurrent(torch.nn.Module):
 
     # -- what a cell subclass provides ---------------------------------------------------
 
+    @abc.abstractmethod
     def param_shapes(self, D, H):
         """The book's parameter keys of one layer and direction, with their shapes."""
-        raise NotImplementedError
 
+    @abc.abstractmethod
     def gate_order(self):
         """The gates' names, in the order their rows are stacked for the input product."""
-        raise NotImplementedError
 
+    @abc.abstractmethod
     def prepare(self, p):
         """Tensors ``step`` needs, made once per layer and direction (e.g. stacked U^T)."""
-        raise NotImplementedError
 
+    @abc.abstractmethod
     def step(self, g_x, state, w):
         """One time step: the input part of the gates ``g_x`` (B, G*H) and the previous state
         give the new state (a tuple of ``n_states`` tensors of shape (B, H))."""
-        raise NotImplementedError
 
     # -- shared machinery -----------------------------------------------------------------
 
