@@ -37,6 +37,7 @@ from rnnbook.scratch import lstm as scratch_lstm
 HERE = Path(__file__).resolve().parent
 LSTM_SIZE = {"B": 32, "T": 100, "D": 64, "H": 128}
 WARMUP, ROUNDS = 3, 15
+SETTLE_S = 0.2  # seconds of rest before each timed call (see interleaved)
 
 
 def cpu_model():
@@ -82,8 +83,13 @@ def machine(threads):
     return info
 
 
-def interleaved(fns, rounds=ROUNDS, warmup=WARMUP, sync=None):
-    """Median and minimum wall-clock seconds of each function, timed in interleaved rounds."""
+def interleaved(fns, rounds=ROUNDS, warmup=WARMUP, sync=None, settle=SETTLE_S):
+    """Median and minimum wall-clock seconds of each function, timed in interleaved rounds.
+
+    Before each timed call the process sleeps ``settle`` seconds (not timed): the worker
+    threads of OpenBLAS and OpenMP spin for a while after a call before they sleep, and
+    spinning threads left by the previous function would steal the cores from the next.
+    """
     for f in fns.values():
         for _ in range(warmup):
             f()
@@ -92,6 +98,7 @@ def interleaved(fns, rounds=ROUNDS, warmup=WARMUP, sync=None):
         for name, f in fns.items():
             if sync:
                 sync()
+            time.sleep(settle)
             t0 = time.perf_counter()
             f()
             if sync:
@@ -262,7 +269,8 @@ def write(rows, info):
                 "",
                 f"## LSTM forward + backward, {device}, float32, {size}",
                 "",
-                f"Median and minimum of {ROUNDS} interleaved runs after {WARMUP} warm-up runs;",
+                f"Median and minimum of {ROUNDS} interleaved runs after {WARMUP} warm-up runs,"
+                f" each after {SETTLE_S} s of rest (idle library threads go to sleep);",
                 "ratio = median / median of torch.nn.LSTM with the same threads in this run.",
                 "threads: PyTorch's (torch.set_num_threads); numpy_threads: NumPy's OpenBLAS.",
                 "",
