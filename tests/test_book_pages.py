@@ -110,3 +110,28 @@ def test_every_toc_entry_exists_and_every_chapter_is_in_the_toc():
 def test_required_pages_exist():
     for page in ("intro", "how_to_use", "notation", "glossary", "notes_on_sources", "bibliography"):
         assert (ROOT / "book" / f"{page}.md").is_file(), page
+
+
+def test_the_grading_sketch_on_how_to_use_runs_and_accepts_a_correct_gradient(capsys):
+    """The teachers' gradient-check example works as printed, with a correct student."""
+    text = (ROOT / "book" / "how_to_use.md").read_text(encoding="utf-8")
+    blocks = re.findall(r"```python\n(.*?)```", text, re.S)
+    sketch = next(b for b in blocks if "student_step_backward" in b)
+    from rnnbook.scratch import srn
+
+    exec(compile(sketch, "how_to_use.md", "exec"), {"student_step_backward": srn.step_backward})
+    error = float(capsys.readouterr().out.split()[-1])
+    assert error < 1e-6
+
+
+def test_the_grading_sketch_rejects_a_wrong_gradient(capsys):
+    text = (ROOT / "book" / "how_to_use.md").read_text(encoding="utf-8")
+    sketch = next(b for b in re.findall(r"```python\n(.*?)```", text, re.S) if "student_" in b)
+    from rnnbook.scratch import srn
+
+    def wrong_student(dh_t, cache):  # a gradient 10% too large
+        dx, dh, grads = srn.step_backward(dh_t, cache)
+        return dx, dh, {**grads, "W": grads["W"] * 1.1}
+
+    exec(compile(sketch, "how_to_use.md", "exec"), {"student_step_backward": wrong_student})
+    assert float(capsys.readouterr().out.split()[-1]) > 1e-2
