@@ -195,3 +195,19 @@ def test_conventions_differ():
     outs = [gru.forward(x, h0, p if c["reset"] == "after" else before, **c)[0] for c in CONVENTIONS]
     for a, b in itertools.combinations(outs, 2):
         assert np.abs(a - b).max() > 1e-3
+
+
+@pytest.mark.parametrize("reset", ["before", "after"])
+@settings(max_examples=20, deadline=None)
+@given(seed=st.integers(0, 2**31), T=st.integers(1, 6), B=st.integers(1, 3), H=st.integers(1, 5))
+def test_keep_and_replace_are_one_family_with_the_update_gate_negated(reset, seed, T, B, H):
+    """1 - sigma(a) = sigma(-a): "replace" with -W_z, -U_z, -b_z computes what "keep" does."""
+    rng = np.random.default_rng(seed)
+    D = 3
+    p = gru.init_params(D, H, rng, reset=reset)
+    x = rng.standard_normal((T, B, D))
+    h0 = rng.standard_normal((B, H))
+    flipped = {k: (-v if k in ("W_z", "U_z", "b_z") else v) for k, v in p.items()}
+    keep, _ = gru.forward(x, h0, p, reset=reset, update="keep")
+    replace, _ = gru.forward(x, h0, flipped, reset=reset, update="replace")
+    np.testing.assert_allclose(replace, keep, rtol=1e-12, atol=1e-14)
