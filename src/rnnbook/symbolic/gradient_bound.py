@@ -110,8 +110,15 @@ def jacobian_product(
             rhs.append(ordered_product(factors, order))
     return prove(
         "bound.jacobian_product" + ("" if order == "descending" else "[ascending]"),
-        r"\frac{\partial \mathbf{h}_t}{\partial \mathbf{h}_k} = \prod_{j=t}^{k+1}"
-        r" \operatorname{diag}(f'(\mathbf{z}_j))\, U \quad(\text{newest factor on the left})",
+        r"\frac{\partial \mathbf{h}_t}{\partial \mathbf{h}_k} = "
+        # the product's bounds say in which order its factors are multiplied, left to right
+        + (r"\prod_{j=t}^{k+1}" if order == "descending" else r"\prod_{j=k+1}^{t}")
+        + r" \operatorname{diag}(f'(\mathbf{z}_j))\, U"
+        + (
+            r" \quad(\text{newest factor on the left})"
+            if order == "descending"
+            else r" \quad(\text{oldest factor on the left})"
+        ),
         sp.Matrix.hstack(*lhs),
         sp.Matrix.hstack(*rhs),
         source="003 (6.29) in state space; 004 line 255",
@@ -135,9 +142,15 @@ def delta_product(
             rhs.append(ordered_product(factors, order) * d_tt)
     return prove(
         "bound.delta_product" + ("" if order == "ascending" else "[descending]"),
-        r"\delta_{t,k} ="
-        r" \prod_{i=k}^{t-1}\left(\operatorname{diag}(f'(\mathbf{z}_i))\, U^{\top}\right)"
-        r"\delta_{t,t} \quad(\text{increasing } i \text{ from left to right})",
+        r"\delta_{t,k} = "
+        # the product's bounds say in which order its factors are multiplied, left to right
+        + (r"\prod_{i=k}^{t-1}" if order == "ascending" else r"\prod_{i=t-1}^{k}")
+        + r"\left(\operatorname{diag}(f'(\mathbf{z}_i))\, U^{\top}\right)\delta_{t,t}"
+        + (
+            r" \quad(\text{increasing } i \text{ from left to right})"
+            if order == "ascending"
+            else r" \quad(\text{decreasing } i \text{ from left to right})"
+        ),
         sp.Matrix.hstack(*lhs),
         sp.Matrix.hstack(*rhs),
         source="003 (6.29), line 269",
