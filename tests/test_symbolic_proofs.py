@@ -82,4 +82,4 @@ def test_sizes_other_than_the_default():
 def test_unrolled_latex_is_nested():
     text = srn_unrolled.nested_latex(3)
     assert text.count("f\\left(") == 3
-    assert text.index("x}_{1}") < text.index("x}_{2}") < text.index("x}_{3}")
+    assert text.index("x_{1}") < text.index("x_{2}") < text.index("x_{3}")

@@ -2,9 +2,14 @@
 
 N binary units s_i in {-1, +1}, symmetric weights W with zero diagonal.
 
-    Hebbian storage of P patterns p^(mu):  W = (1/N) sum_mu p^(mu) p^(mu)^T, W_ii = 0  (hop-store)
-    energy:                                 E(s) = -1/2 s^T W s                        (hop-energy)
-    update of unit i:                       s_i <- sign(sum_j W_ij s_j)                (hop-update)
+    Hebbian storage of P patterns p^(mu), (eq-ch1-hopfield-store):
+        W = (1/N) sum_mu p^(mu) p^(mu)^T,  W_ii = 0
+    energy, (eq-ch1-hopfield-energy):
+        E(s) = -1/2 s^T W s
+    update of unit i, (eq-ch1-hopfield-update):
+        s_i <- sign(sum_j W_ij s_j)
+
+The labels are those of the equations in chapter 1.
 
 With sign(0) taken as "keep s_i", an asynchronous update (one unit at a time)
 never increases E, so asynchronous recall stops at a fixed point. Synchronous
@@ -64,7 +69,7 @@ def _check_rng(rng):
 
 
 def store(patterns):
-    """Hebbian weights for a set of patterns, eq. (hop-store).
+    """Hebbian weights for a set of patterns, eq. (eq-ch1-hopfield-store).
 
     Args:
         patterns: (P, N) array of +-1, one pattern per row.
@@ -74,7 +79,7 @@ def store(patterns):
     """
     _check_pm1(patterns, "patterns", ndim=2)
     P, N = patterns.shape
-    # (hop-store)  W = (1/N) sum_mu p p^T
+    # (eq-ch1-hopfield-store)  W = (1/N) sum_mu p p^T
     W = patterns.T @ patterns / N  # (N, N)
     np.fill_diagonal(W, 0.0)
     # exact symmetry, whatever order the matrix product summed in
@@ -82,7 +87,7 @@ def store(patterns):
 
 
 def energy(s, W):
-    """Energy of a state, eq. (hop-energy).
+    """Energy of a state, eq. (eq-ch1-hopfield-energy).
 
     Args:
         s: (N,) state of +-1.
@@ -93,12 +98,12 @@ def energy(s, W):
     """
     _check_pm1(s, "s", ndim=1)
     _check_weights(W, s.shape[0])
-    # (hop-energy)  E = -1/2 s^T W s
+    # (eq-ch1-hopfield-energy)  E = -1/2 s^T W s
     return float(-0.5 * s @ W @ s)
 
 
 def _sign_keep(h, s):
-    # (hop-update)  sign(h), keeping the old value where h == 0
+    # (eq-ch1-hopfield-update)  sign(h), keeping the old value where h == 0
     return np.where(h > TIE, 1.0, np.where(h < -TIE, -1.0, s)).astype(s.dtype)
 
 
@@ -118,7 +123,7 @@ def async_sweep(s, W, rng):
     _check_rng(rng)
     s = s.copy()
     for i in rng.permutation(s.shape[0]):
-        # (hop-update) for unit i alone: h_i = sum_j W_ij s_j
+        # (eq-ch1-hopfield-update) for unit i alone: h_i = sum_j W_ij s_j
         h_i = W[i] @ s
         if abs(h_i) > TIE:
             s[i] = 1.0 if h_i > 0 else -1.0
@@ -144,7 +149,7 @@ def energy_trace(s, W, rng, sweeps=1):
     if isinstance(sweeps, bool) or not isinstance(sweeps, int) or sweeps < 1:
         raise ValueError(f"sweeps must be a positive int, got {sweeps!r}")
     s = s.copy()
-    # (hop-energy), then updated by its change: flipping s_i changes E by 2 s_i h_i
+    # (eq-ch1-hopfield-energy), then updated by its change: flipping s_i changes E by 2 s_i h_i
     E = energy(s, W)
     energies = [E]
     for _ in range(sweeps):
@@ -169,7 +174,7 @@ def sync_step(s, W):
     """
     _check_pm1(s, "s", ndim=1)
     _check_weights(W, s.shape[0])
-    # (hop-update) for all units: h = W s
+    # (eq-ch1-hopfield-update) for all units: h = W s
     h = W @ s  # (N,)
     return _sign_keep(h, s)
 
@@ -244,5 +249,5 @@ def corrupt(p, n_flips, rng):
 
 
 def is_fixed_point(s, W):
-    """True when no unit would change under (hop-update)."""
+    """True when no unit would change under (eq-ch1-hopfield-update)."""
     return bool(np.array_equal(sync_step(s, W), s))

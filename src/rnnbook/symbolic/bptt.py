@@ -100,7 +100,7 @@ def error_recursion(
     sym = r"U^{\top}" if recurrent == "U^T" else "U"
     return prove(
         "bptt.error_recursion" + ("" if recurrent == "U^T" else "[U]"),
-        r"\delta_{t,k} = \operatorname{diag}(f'(\mathbf{z}_k))\," + sym + r"\,\delta_{t,k+1}",
+        r"\delta_{t,k} = \operatorname{diag}(f'(z_k))\," + sym + r"\,\delta_{t,k+1}",
         sp.Matrix.hstack(*lhs),
         sp.Matrix.hstack(*rhs),
         source="003 (6.16)-(6.18), lines 205-209",
@@ -108,7 +108,7 @@ def error_recursion(
     )
 
 
-_FACTOR = {"U": r"\mathbf{h}_{k-1}^{\top}", "W": r"\mathbf{x}_k^{\top}", "b": ""}
+_FACTOR = {"U": r"h_{k-1}^{\top}", "W": r"x_k^{\top}", "b": ""}
 
 
 @cached
@@ -149,8 +149,8 @@ def parameter_gradient(
             else:
                 # (6.23)  delta_{t,k}                           (H, 1)
                 rhs += delta[t, k]
-    factor = _FACTOR[param] if state_index == "k-1" else r"\mathbf{h}_{k}^{\top}"
-    symbol = r"\mathbf{b}" if param == "b" else param
+    factor = _FACTOR[param] if state_index == "k-1" else r"h_{k}^{\top}"
+    symbol = r"b" if param == "b" else param
     number = {"U": "6.21", "W": "6.22", "b": "6.23"}[param]
     variant = "" if (state_index, recurrent) == ("k-1", "U^T") else f"[{state_index},{recurrent}]"
     return prove(

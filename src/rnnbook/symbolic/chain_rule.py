@@ -78,11 +78,11 @@ def chain_rule(
     return prove(
         f"chain_rule.{param}" + ("" if order == "descending" else "[ascending]"),
         rf"\frac{{\partial \mathcal{{L}}_t}}{{\partial {param}}} = \sum_{{k=1}}^{{t}}"
-        + r" \frac{\partial \mathcal{L}_t}{\partial \mathbf{h}_t}"
+        + r" \frac{\partial \mathcal{L}_t}{\partial h_t}"
         # the product's bounds say in which order its factors are multiplied, left to right
         + (r" \Big(\prod_{j=t}^{k+1}" if order == "descending" else r" \Big(\prod_{j=k+1}^{t}")
-        + r" \frac{\partial \mathbf{h}_j}{\partial \mathbf{h}_{j-1}}\Big)"
-        + rf" \frac{{\partial^+ \mathbf{{h}}_k}}{{\partial {param}}}",
+        + r" \frac{\partial h_j}{\partial h_{j-1}}\Big)"
+        + rf" \frac{{\partial^+ h_k}}{{\partial {param}}}",
         lhs,
         rhs,
         source="004 lines 223-236 (its W is the book's U)",

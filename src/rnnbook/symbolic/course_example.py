@@ -196,11 +196,11 @@ def softmax_cross_entropy(outputs: int = 2, *, labels: str = "sum1", form: str =
     lhs = gradient(cross_entropy(y, ystar), v)
     rhs = ystar - y if form == "report" else sum(y) * ystar - y
     statement = (
-        r"\nabla_{\mathbf{v}_t} L_t = \mathbf{y}_t^* - \mathbf{y}_t"
+        r"\nabla_{v_t} L_t = y_t^* - y_t"
         if form == "report"
         else (
-            r"\nabla_{\mathbf{v}_t} L_t ="
-            r" (\mathbf{1}^{\top}\mathbf{y}_t)\,\mathbf{y}_t^* - \mathbf{y}_t"
+            r"\nabla_{v_t} L_t ="
+            r" (\mathbf{1}^{\top}y_t)\,y_t^* - y_t"
         )
     )
     cond = "labels sum to 1" if labels == "sum1" else "labels arbitrary"
@@ -223,8 +223,8 @@ def log_softmax(outputs: int = 2) -> Proof:
     y = vector("y", O)
     return prove(
         "course.log_softmax",
-        r"-\mathbf{y}^{\top}\ln \operatorname{softmax}(\mathbf{v}) = -\mathbf{y}^{\top}\mathbf{v}"
-        r" + (\mathbf{1}^{\top}\mathbf{y}) \ln \sum_j e^{v_j}",
+        r"-y^{\top}\ln \operatorname{softmax}(v) = -y^{\top}v"
+        r" + (\mathbf{1}^{\top}y) \ln \sum_j e^{v_j}",
         cross_entropy(y, softmax(v)),
         cross_entropy_of_logits(y, v),
         source="002 line 142",
@@ -249,12 +249,12 @@ def output_total(param: str = "W_0", *, target: str = "L") -> Proof:
         # lines 150, 154:  (y*_t - y_t) h_t^T  and  (y*_t - y_t)
         rhs += (net.ystar[t] - net.y[t]) * (net.h[t].T if param == "W_0" else sp.ones(1, 1))
     sym = "W_0" if param == "W_0" else "b_0"
-    factor = r"\mathbf{h}_t^{\top}" if param == "W_0" else ""
+    factor = r"h_t^{\top}" if param == "W_0" else ""
     left = "L" if target == "L" else "L_3"
     return prove(
         f"course.output_total_{param}" + ("" if target == "L" else "[L_3]"),
         rf"\nabla_{{{sym}}} {left} = \sum_{{t=1}}^{{3}}"
-        rf" (\mathbf{{y}}_t^* - \mathbf{{y}}_t){factor}",
+        rf" (y_t^* - y_t){factor}",
         lhs,
         rhs,
         rational=True,
@@ -269,21 +269,21 @@ def _report_formulas(net: CourseNetwork, g: dict) -> list[tuple[str, str, object
     out = [
         (
             "output_W0_L1",
-            r"\nabla_{W_0} L_1 = (\mathbf{y}_1^*-\mathbf{y}_1)\mathbf{h}_1^{\top}",
+            r"\nabla_{W_0} L_1 = (y_1^*-y_1)h_1^{\top}",
             (1, "W_0"),
             (net.ystar[1] - net.y[1]) * net.h[1].T,
         ),
         (
             "output_b0_L1",
-            r"\nabla_{b_0} L_1 = \mathbf{y}_1^*-\mathbf{y}_1",
+            r"\nabla_{b_0} L_1 = y_1^*-y_1",
             (1, "b_0"),
             net.ystar[1] - net.y[1],
         ),
         # line 170
         (
             "Wxh_L1",
-            r"\nabla_{W_{xh}} L_1 = ((W_0^{\top}(\mathbf{y}_1^*-\mathbf{y}_1))"
-            r"\odot f'(\mathbf{u}_1))\mathbf{x}_1^{\top}",
+            r"\nabla_{W_{xh}} L_1 = ((W_0^{\top}(y_1^*-y_1))"
+            r"\odot f'(u_1))x_1^{\top}",
             (1, "W_xh"),
             g[1, 1] * net.x[1].T,
         ),
@@ -292,29 +292,29 @@ def _report_formulas(net: CourseNetwork, g: dict) -> list[tuple[str, str, object
         # line 178
         (
             "bh_L1",
-            r"\nabla_{b_h} L_1 = (W_0^{\top}(\mathbf{y}_1^*-\mathbf{y}_1))\odot f'(\mathbf{u}_1)",
+            r"\nabla_{b_h} L_1 = (W_0^{\top}(y_1^*-y_1))\odot f'(u_1)",
             (1, "b_h"),
             g[1, 1],
         ),
         # lines 186, 194, 198
         (
             "Wxh_L2",
-            r"\nabla_{W_{xh}} L_2 = (\nabla_{\mathbf{u}_2}L_2)\mathbf{x}_2^{\top}"
-            r" + (\nabla_{\mathbf{u}_1}L_2)\mathbf{x}_1^{\top}",
+            r"\nabla_{W_{xh}} L_2 = (\nabla_{u_2}L_2)x_2^{\top}"
+            r" + (\nabla_{u_1}L_2)x_1^{\top}",
             (2, "W_xh"),
             g[2, 2] * net.x[2].T + g[2, 1] * net.x[1].T,
         ),
         # lines 202-203
         (
             "Whh_L2",
-            r"\nabla_{W_{hh}} L_2 = (\nabla_{\mathbf{u}_2}L_2)\mathbf{h}_1^{\top}",
+            r"\nabla_{W_{hh}} L_2 = (\nabla_{u_2}L_2)h_1^{\top}",
             (2, "W_hh"),
             g[2, 2] * net.h[1].T,
         ),
         # lines 209-213
         (
             "Wxh_L3",
-            r"\nabla_{W_{xh}} L_3 = \sum_{k=1}^{3}(\nabla_{\mathbf{u}_k}L_3)\mathbf{x}_k^{\top}",
+            r"\nabla_{W_{xh}} L_3 = \sum_{k=1}^{3}(\nabla_{u_k}L_3)x_k^{\top}",
             (3, "W_xh"),
             sum((g[3, k] * net.x[k].T for k in (1, 2, 3)), sp.zeros(*net.W_xh.shape)),
         ),
@@ -322,7 +322,7 @@ def _report_formulas(net: CourseNetwork, g: dict) -> list[tuple[str, str, object
         (
             "Whh_L3",
             r"\nabla_{W_{hh}} L_3 ="
-            r" \sum_{k=1}^{3}(\nabla_{\mathbf{u}_k}L_3)\mathbf{h}_{k-1}^{\top}",
+            r" \sum_{k=1}^{3}(\nabla_{u_k}L_3)h_{k-1}^{\top}",
             (3, "W_hh"),
             sum((g[3, k] * net.h[k - 1].T for k in (1, 2, 3)), zero),
         ),
@@ -332,7 +332,7 @@ def _report_formulas(net: CourseNetwork, g: dict) -> list[tuple[str, str, object
         out.append(
             (
                 f"bh_L{t}",
-                rf"\nabla_{{b_h}} L_{t} = \sum_{{k=1}}^{{{t}}}\nabla_{{\mathbf{{u}}_k}}L_{t}",
+                rf"\nabla_{{b_h}} L_{t} = \sum_{{k=1}}^{{{t}}}\nabla_{{u_k}}L_{t}",
                 (t, "b_h"),
                 sum((g[t, k] for k in range(1, t + 1)), sp.zeros(*net.b_h.shape)),
             )
@@ -409,9 +409,9 @@ def unrolled_inputs() -> Proof:
     u3 = W_xh * x[3] + W_hh * apply(f, W_xh * x[2] + W_hh * apply(f, W_xh * x[1] + b_h) + b_h) + b_h
     return prove(
         "course.unrolled",
-        r"\mathbf{u}_3 = W_{xh}\mathbf{x}_3 + W_{hh}"
-        r" f(W_{xh}\mathbf{x}_2 + W_{hh} f(W_{xh}\mathbf{x}_1"
-        r" + \mathbf{b}_h) + \mathbf{b}_h) + \mathbf{b}_h",
+        r"u_3 = W_{xh}x_3 + W_{hh}"
+        r" f(W_{xh}x_2 + W_{hh} f(W_{xh}x_1"
+        r" + b_h) + b_h) + b_h",
         sp.Matrix.hstack(u2, u3),
         sp.Matrix.hstack(net.u[2], net.u[3]),
         source="002 lines 107-124",

@@ -110,10 +110,10 @@ def jacobian_product(
             rhs.append(ordered_product(factors, order))
     return prove(
         "bound.jacobian_product" + ("" if order == "descending" else "[ascending]"),
-        r"\frac{\partial \mathbf{h}_t}{\partial \mathbf{h}_k} = "
+        r"\frac{\partial h_t}{\partial h_k} = "
         # the product's bounds say in which order its factors are multiplied, left to right
         + (r"\prod_{j=t}^{k+1}" if order == "descending" else r"\prod_{j=k+1}^{t}")
-        + r" \operatorname{diag}(f'(\mathbf{z}_j))\, U"
+        + r" \operatorname{diag}(f'(z_j))\, U"
         + (
             r" \quad(\text{newest factor on the left})"
             if order == "descending"
@@ -145,7 +145,7 @@ def delta_product(
         r"\delta_{t,k} = "
         # the product's bounds say in which order its factors are multiplied, left to right
         + (r"\prod_{i=k}^{t-1}" if order == "ascending" else r"\prod_{i=t-1}^{k}")
-        + r"\left(\operatorname{diag}(f'(\mathbf{z}_i))\, U^{\top}\right)\delta_{t,t}"
+        + r"\left(\operatorname{diag}(f'(z_i))\, U^{\top}\right)\delta_{t,t}"
         + (
             r" \quad(\text{increasing } i \text{ from left to right})"
             if order == "ascending"
@@ -178,12 +178,12 @@ def course_report_product(
             rhs.append(d_tt.T * ordered_product(factors, order))
     return prove(
         "bound.course_report_product" + ("[as printed]" if order == "ascending" else ""),
-        r"\delta_k^{\top} = \delta_t^{\top}\, U\operatorname{diag}(f'(\mathbf{z}_{t-1}))\cdots"
-        r"U\operatorname{diag}(f'(\mathbf{z}_{k}))"
+        r"\delta_k^{\top} = \delta_t^{\top}\, U\operatorname{diag}(f'(z_{t-1}))\cdots"
+        r"U\operatorname{diag}(f'(z_{k}))"
         if order == "descending"
         else (
             r"\delta_k^{\top} = \delta_t^{\top} \prod_{i=k}^{t-1} U"
-            r" \operatorname{diag}(f'(\mathbf{z}_i))"
+            r" \operatorname{diag}(f'(z_i))"
         ),
         sp.Matrix.vstack(*lhs),
         sp.Matrix.vstack(*rhs),
@@ -210,7 +210,7 @@ def diagonal_step_bound(hidden_size: int = 3) -> Proof:
     rhs = sum(si * wi**2 for si, wi in zip(s, w, strict=True))
     proof = prove(
         "bound.diagonal_step",
-        r"\beta_f^2\|\mathbf{w}\|^2 - \|\operatorname{diag}(\mathbf{d})\mathbf{w}\|^2"
+        r"\beta_f^2\|w\|^2 - \|\operatorname{diag}(d)w\|^2"
         r" = \sum_i (\beta_f^2 - d_i^2)\, w_i^2 \ge 0",
         lhs,
         rhs,
@@ -283,8 +283,8 @@ def step_bound_instances(hidden_size: int = 3, count: int = 20, seed: int = 0, b
         ok.append(vv == 0 or _spectral_sq_at_least(U, norm2 / (beta_f**2 * vv)))
     return Proof(
         f"bound.step_instances[beta_f={beta_f}]",
-        r"\|\operatorname{diag}(f'(\mathbf{z}))U^{\top}\mathbf{v}\|"
-        r" \le \beta_f \beta_W \|\mathbf{v}\|",
+        r"\|\operatorname{diag}(f'(z))U^{\top}v\|"
+        r" \le \beta_f \beta_W \|v\|",
         sp.ImmutableMatrix(lhs),
         sp.ImmutableMatrix(rhs),
         all(ok),
@@ -447,9 +447,9 @@ def residual_jacobians(hidden_size: int = 2, input_size: int = 2) -> Proof:
     )
     return prove(
         "bound.residual_jacobians",
-        r"\frac{\partial \mathbf{h}_t}{\partial \mathbf{h}_{t-1}} = I \ (6.31),\qquad"
-        r"\frac{\partial \mathbf{h}_t}{\partial \mathbf{h}_{t-1}} = I + "
-        r"\frac{\partial g}{\partial \mathbf{h}_{t-1}} \ (6.32)",
+        r"\frac{\partial h_t}{\partial h_{t-1}} = I \ (6.31),\qquad"
+        r"\frac{\partial h_t}{\partial h_{t-1}} = I + "
+        r"\frac{\partial g}{\partial h_{t-1}} \ (6.32)",
         sp.Matrix.hstack(J_631, J_632),
         sp.Matrix.hstack(sp.eye(H), sp.eye(H) + dg),
         source="003 (6.31)-(6.32), lines 298-306",

@@ -101,16 +101,16 @@ def sensitivity_recursion(
     for i, j, t in P:
         lhs.append(model.h[t].applyfunc(lambda e, s=theta[i, j]: name_derivatives(sp.diff(e, s))))
         rhs.append(P[i, j, t])
-    term = {"U": r"[\mathbf{h}_{t-1}]_j", "W": r"[\mathbf{x}_t]_j", "b": "1"}[param]
+    term = {"U": r"[h_{t-1}]_j", "W": r"[x_t]_j", "b": "1"}[param]
     if immediate == "h_t":
-        term = r"[\mathbf{h}_{t}]_j"
+        term = r"[h_{t}]_j"
     sym = r"b_i" if param == "b" else rf"{param}_{{ij}}"
     return prove(
         f"rtrl.sensitivity_{param}" + ("" if immediate == "h_{t-1}" else "[h_t]"),
-        rf"\frac{{\partial \mathbf{{h}}_t}}{{\partial {sym}}} ="
-        rf" \operatorname{{diag}}(f'(\mathbf{{z}}_t))"
+        rf"\frac{{\partial h_t}}{{\partial {sym}}} ="
+        rf" \operatorname{{diag}}(f'(z_t))"
         rf"\left(\mathbb{{I}}_i({term}) + U \frac{{\partial"
-        rf" \mathbf{{h}}_{{t-1}}}}{{\partial {sym}}}\right)",
+        rf" h_{{t-1}}}}{{\partial {sym}}}\right)",
         sp.Matrix.hstack(*lhs),
         sp.Matrix.hstack(*rhs),
         source="003 (6.24)-(6.27), lines 241-249",
@@ -137,11 +137,11 @@ def rtrl_equals_bptt(
             a = {"U": model.h[k - 1].T, "W": model.x[k].T, "b": sp.ones(1, 1)}[param]
             # (6.21)-(6.23)  sum_t sum_k delta_{t,k} a_k^T      theta's shape
             rhs += delta[t, k] * a
-    sym = r"\mathbf{b}" if param == "b" else param
+    sym = r"b" if param == "b" else param
     return prove(
         f"rtrl.equals_bptt_{param}",
-        rf"\sum_{{t}} \Big(\frac{{\partial \mathbf{{h}}_t}}{{\partial {sym}}}\Big)^{{\top}}"
-        rf"\frac{{\partial \mathcal{{L}}_t}}{{\partial \mathbf{{h}}_t}} = "
+        rf"\sum_{{t}} \Big(\frac{{\partial h_t}}{{\partial {sym}}}\Big)^{{\top}}"
+        rf"\frac{{\partial \mathcal{{L}}_t}}{{\partial h_t}} = "
         rf"\sum_{{t}} \sum_{{k \le t}} \delta_{{t,k}} \cdots",
         lhs,
         rhs,
@@ -168,11 +168,11 @@ def row_form(hidden_size: int = 2) -> Proof:
     column = diag_of(d) * (e + model.U * p)  # column form, (H, 1)
     return prove(
         "rtrl.row_form",
-        r"\left(\mathbb{I}_i(a)^{\top} + \mathbf{p}^{\top}"
-        r" U^{\top}\right)\operatorname{diag}(\mathbf{d})"
-        r" = \left(\mathbb{I}_i(a)^{\top} + \mathbf{p}^{\top}"
-        r" U^{\top}\right) \odot \mathbf{d}^{\top}"
-        r" = \left(\operatorname{diag}(\mathbf{d})(\mathbb{I}_i(a) + U\mathbf{p})\right)^{\top}",
+        r"\left(\mathbb{I}_i(a)^{\top} + p^{\top}"
+        r" U^{\top}\right)\operatorname{diag}(d)"
+        r" = \left(\mathbb{I}_i(a)^{\top} + p^{\top}"
+        r" U^{\top}\right) \odot d^{\top}"
+        r" = \left(\operatorname{diag}(d)(\mathbb{I}_i(a) + Up)\right)^{\top}",
         sp.Matrix.vstack(row, hadamard),
         sp.Matrix.vstack(column.T, column.T),
         source="003 (6.25)-(6.27)",

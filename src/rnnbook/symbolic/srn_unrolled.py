@@ -39,10 +39,10 @@ def nested_expression(hidden_size: int, input_size: int, steps: int, *, inputs: 
 def nested_latex(steps: int = 3) -> str:
     """LaTeX of ``h_T = f(U f(... f(U h_0 + W x_1 + b) ...) + W x_T + b)``."""
     T = check_size("steps", steps)
-    inner = r"\mathbf{h}_0"
+    inner = r"h_0"
     for t in range(1, T + 1):
-        inner = rf"f\left(U {inner} + W \mathbf{{x}}_{{{t}}} + \mathbf{{b}}\right)"
-    return rf"\mathbf{{h}}_{{{T}}} = {inner}"
+        inner = rf"f\left(U {inner} + W x_{{{t}}} + b\right)"
+    return rf"h_{{{T}}} = {inner}"
 
 
 def _to_model_symbols(expr, model):
