@@ -4,6 +4,7 @@ against autograd and finite differences, sequence against a loop of steps."""
 import numpy as np
 import pytest
 import torch
+from autograd_reference import autograd_sequence
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -62,16 +63,12 @@ def make_case(seed, T, B, D, H, variant):
 
 
 def autograd(x, s0, p, d_out, d_final, variant):
-    tp = {k: torch.tensor(v, requires_grad=True) for k, v in p.items()}
-    tx = torch.tensor(x, requires_grad=True)
-    th0, tc0 = (torch.tensor(s, requires_grad=True) for s in s0)
-    out, (h, c) = torch_lstm(tx, th0, tc0, tp, variant)
-    loss = (out * torch.tensor(d_out)).sum()
-    if d_final is not None:
-        loss = loss + (h * torch.tensor(d_final[0])).sum() + (c * torch.tensor(d_final[1])).sum()
-    loss.backward()
-    grads = {k: v.grad.numpy() for k, v in tp.items()}
-    return out.detach().numpy(), tx.grad.numpy(), (th0.grad.numpy(), tc0.grad.numpy()), grads
+    def run(tx, ts0, tp):
+        return torch_lstm(tx, *ts0, tp, variant)  # out, (h, c)
+
+    return autograd_sequence(
+        run, x, tuple(s0), p, d_out, None if d_final is None else tuple(d_final)
+    )
 
 
 dims = dict(

@@ -4,6 +4,7 @@ and against finite differences, step by step and over sequences."""
 import numpy as np
 import pytest
 import torch
+from autograd_reference import autograd_sequence
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -70,20 +71,10 @@ def make_case(seed, T, B, D, H, O, opts):
 
 
 def autograd(x, s0, p, d_out, d_final, opts):
-    tp = {k: torch.tensor(v, requires_grad=True) for k, v in p.items()}
-    tx = torch.tensor(x, requires_grad=True)
-    ts0 = torch.tensor(s0, requires_grad=True)
-    out, final = torch_srn(tx, ts0, tp, **opts)
-    loss = (out * torch.tensor(d_out)).sum()
-    if d_final is not None:
-        loss = loss + (final * torch.tensor(d_final)).sum()
-    loss.backward()
-    return (
-        out.detach().numpy(),
-        tx.grad.numpy(),
-        ts0.grad.numpy(),
-        {k: v.grad.numpy() for k, v in tp.items()},
-    )
+    def run(tx, ts0, tp):
+        return torch_srn(tx, ts0, tp, **opts)
+
+    return autograd_sequence(run, x, s0, p, d_out, d_final)
 
 
 dims = dict(
