@@ -9,6 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from rnnbook import convert, nn
+from rnnbook.scratch import stack
 
 F64 = torch.float64
 T, B, D, H = 6, 3, 4, 5
@@ -257,45 +258,14 @@ def test_from_torch_bad_module(module, match):
 
 
 def scratch_cell(kind):
-    try:
-        return importlib.import_module(f"rnnbook.scratch.{kind}")
-    except ModuleNotFoundError:
-        pytest.skip(f"rnnbook.scratch.{kind} does not exist yet")
+    return importlib.import_module(f"rnnbook.scratch.{kind}")
 
 
 def scratch_network(cell, opts, x, hx, layers, d_out, d_finals):
-    """Stack the scratch ``forward``/``backward`` calls over layers and directions.
-
-    The backward direction reads x reversed in time and its outputs are reversed back
-    (textbook (6.54)-(6.56)); the directions' outputs are concatenated. ``hx`` and
-    ``d_finals`` list each layer and direction's state (index layer * dirs + direction).
-    Returns outputs, final states, dx, d(initial states) and the grads per layer/direction.
-    """
-    caches, finals, inp = [], [], x
-    for l, dirs in enumerate(layers):
-        outs, row = [], []
-        for d, p in enumerate(dirs):
-            x_d = inp if d == 0 else inp[::-1].copy()
-            o, cache = cell.forward(x_d, hx[l * len(dirs) + d], p, **opts)
-            outs.append(o if d == 0 else o[::-1])
-            row.append(cache)
-            finals.append(cache["final"])
-        caches.append(row)
-        inp = np.concatenate(outs, axis=2)
-    outputs = inp
-    grads = [[None] * len(row) for row in caches]
-    d_states = [None] * len(finals)
-    for l in reversed(range(len(caches))):
-        n = len(caches[l])
-        parts = np.split(d_out, n, axis=2)
-        d_in = 0
-        for d, cache in enumerate(caches[l]):
-            g = parts[d] if d == 0 else parts[d][::-1].copy()
-            dx, ds0, grads[l][d] = cell.backward(g, cache, d_finals[l * n + d])
-            d_in = d_in + (dx if d == 0 else dx[::-1])
-            d_states[l * n + d] = ds0
-        d_out = d_in
-    return outputs, finals, d_out, d_states, grads
+    """rnnbook.scratch.stack forward and backward, returned as one tuple."""
+    outputs, cache = stack.forward(cell, x, hx, layers, **opts)
+    dx, d_states, grads = stack.backward(d_out, cache, d_finals)
+    return outputs, cache["final"], dx, d_states, grads
 
 
 def torch_grads_as_book(module, kind):

@@ -6,7 +6,8 @@ One module per idea, imported on demand (``from rnnbook.scratch import lstm``):
   ``step_backward``, ``forward`` and ``backward``;
 - ``bptt``: full and truncated backpropagation through time with an output layer;
 - ``rtrl``: real-time recurrent learning, exact gradients carried forward;
-- ``init``: the initialisations of the parameters.
+- ``init``: the initialisations of the parameters;
+- ``stack``: deep and bidirectional networks built from any of the cells.
 
 The loops over time shared by all cells live in ``_sequence``, the activation
 functions in ``_functions``.
