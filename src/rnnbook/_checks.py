@@ -122,6 +122,9 @@ def check_params(
         expected: key -> (shape, dims), e.g. ``{"W": ((5, 3), "(H, D)")}``.
         dtype: the dtype every array must have (the dtype of the input).
         name: the dict's name in messages.
+
+    Raises:
+        ValueError: naming the missing or unexpected keys, or the array that is wrong.
     """
     check_keys(params, expected, name)
     for key, (shape, dims) in expected.items():
@@ -129,7 +132,7 @@ def check_params(
 
 
 def check_option(name: str, value, allowed: Iterable) -> None:
-    """Check that an option's value is one of ``allowed``."""
+    """Check that an option's value is one of ``allowed``; raise ValueError if not."""
     allowed = tuple(allowed)
     scalar = isinstance(value, (str, int, float, type(None)))
     if not scalar or isinstance(value, bool) or value not in allowed:
@@ -138,7 +141,7 @@ def check_option(name: str, value, allowed: Iterable) -> None:
 
 
 def check_int(name: str, value, *, minimum: int = 1) -> None:
-    """Check that ``value`` is an int (not a bool) and at least ``minimum``."""
+    """Check that ``value`` is an int (not a bool) and at least ``minimum``; else ValueError."""
     if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
         raise ValueError(f"{name} must be an int >= {minimum}, got {describe(value)}")
     if value < minimum:
@@ -146,7 +149,7 @@ def check_int(name: str, value, *, minimum: int = 1) -> None:
 
 
 def check_rng(rng, name: str = "rng") -> None:
-    """Check that ``rng`` is a ``numpy.random.Generator``."""
+    """Check that ``rng`` is a ``numpy.random.Generator``; raise ValueError if not."""
     if not isinstance(rng, np.random.Generator):
         raise ValueError(
             f"{name} must be a numpy.random.Generator (e.g. np.random.default_rng(0)), "

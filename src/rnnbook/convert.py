@@ -244,6 +244,11 @@ def to_torch(
         dtype: its dtype; by default the dtype of the arrays.
     Returns:
         ``torch.nn.RNN``, ``LSTM`` or ``GRU`` (or the ``*Cell``) with bias=True.
+
+    Raises:
+        ValueError: for an unknown kind or option, an option PyTorch cannot represent,
+            a missing or extra key, a wrong shape, mixed or non-float dtypes, NaN or inf,
+            or ``cell=True`` with more than one layer or direction.
     """
     opts = _options(kind, activation, variant, reset, update, feedback)
     _require_torch_options(kind, opts)
@@ -299,6 +304,9 @@ def from_torch(module):
         (and for a cell), else ``params[layer][direction]``. A module without bias gives
         zero biases. For PyTorch's GRU the dicts are the book's ``reset="after"`` GRU
         (with ``d_h``); for an ``rnnbook.nn`` module they belong to the module's own options.
+
+    Raises:
+        ValueError: for any other module, or an LSTM with projections (``proj_size > 0``).
     """
     import rnnbook.nn
 
@@ -380,6 +388,9 @@ def to_nn(
         feedback: must be "hidden": ``rnnbook.nn.SRN`` is the Elman network.
     Returns:
         ``rnnbook.nn.SRN``, ``LSTM`` or ``GRU`` with bias=True.
+
+    Raises:
+        ValueError: as :func:`to_torch`, and for ``feedback="output"``.
     """
     import rnnbook.nn
 

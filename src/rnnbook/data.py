@@ -44,6 +44,9 @@ def narx_plant(x):
 
     Returns:
         (T, 1) output series, same dtype.
+
+    Raises:
+        ValueError: for anything but a finite float array (T, 1) with T >= 2.
     """
     if not isinstance(x, np.ndarray) or x.ndim != 2 or x.shape[1] != 1 or x.shape[0] < 2:
         got = getattr(x, "shape", type(x).__name__)
@@ -77,6 +80,9 @@ def narx_system(n, rng, *, noise=0.0):
 
     Returns:
         (x, y): two float64 arrays of shape (n, 1).
+
+    Raises:
+        ValueError: for n not an int >= 3, a bad rng or seed, or a negative noise.
     """
     n = _check_int(n, "n", 3)
     rng = _rng(rng)
@@ -95,6 +101,18 @@ def sine_input(n, periods=(25.0, 10.0), amplitudes=(1.0, 0.5)):
         x_t = sum_k a_k sin(2 pi t / P_k)
 
     Used to test a model identified on random input on a different, smooth one.
+
+    Args:
+        n: number of time steps (>= 1).
+        periods: the periods P_k > 0, in steps.
+        amplitudes: the amplitudes a_k, as many as periods.
+
+    Returns:
+        float64 array (n, 1).
+
+    Raises:
+        ValueError: for n not an int >= 1, periods and amplitudes of different lengths
+            or empty, a period <= 0, or values that are not finite.
     """
     n = _check_int(n, "n", 1)
     periods = np.asarray(periods, dtype=float)
@@ -116,6 +134,10 @@ def sine_input(n, periods=(25.0, 10.0), amplitudes=(1.0, 0.5)):
 
 def random_patterns(P, N, rng):
     """P independent random patterns of N units, each unit +-1 with probability 1/2.
+
+    Args:
+        P: number of patterns (>= 1).  N: number of units (>= 1).
+        rng: numpy Generator or int seed.
 
     Returns:
         (P, N) float64 array of +-1.
@@ -154,6 +176,9 @@ def letter_bitmaps(letters):
 
     Returns:
         (len(letters), 7, 5) float64 array of +-1.
+
+    Raises:
+        ValueError: for an empty string, or a letter not in :data:`LETTERS`.
     """
     if not isinstance(letters, str) or not letters:
         raise ValueError(f"letters must be a non-empty string, got {letters!r}")
@@ -176,6 +201,9 @@ def binary_strings(n, length, rng):
 
     Returns:
         int64 array (n, length).
+
+    Raises:
+        ValueError: for n or length not an int >= 1, or a bad rng or seed.
     """
     n = _check_int(n, "n", 1)
     length = _check_int(length, "length", 1)
@@ -192,7 +220,10 @@ def _check_bits(bits):
 
 
 def running_parity(bits):
-    """Parity of the number of ones in every prefix: int64 (B, T), 1 when odd."""
+    """Parity of the number of ones in every prefix: int64 (B, T), 1 when odd.
+
+    ``bits`` is an int array (B, T) of 0s and 1s; anything else raises ValueError.
+    """
     bits = _check_bits(bits)
     return np.cumsum(bits, axis=1) % 2
 
@@ -201,6 +232,9 @@ def running_remainder(bits, k):
     """Value of every prefix, read as a binary number most significant bit first, mod k.
 
     Computed with Horner's rule r_t = (2 r_{t-1} + bit_t) mod k, r_0 = 0.
+
+    Args:
+        bits: int array (B, T) of 0s and 1s.  k: the modulus (>= 1).
 
     Returns:
         int64 array (B, T).
@@ -222,6 +256,10 @@ def majority_task(n, length, n_classes, rng):
     c and the rest spread evenly over the other classes; the label is the most frequent
     token (ties broken towards the smaller token), so it is a function of the tokens alone.
 
+    Args:
+        n: number of sequences B.  length: T.  n_classes: number of token values (>= 2).
+        rng: Generator or int seed.
+
     Returns:
         (tokens, labels): int64 arrays (n, length) and (n,).
     """
@@ -242,6 +280,10 @@ def delayed_echo(n, length, n_symbols, delay, rng):
     Labels of the first ``delay`` steps, which have no such token, are -1 (to be ignored,
     as ``torch.nn.functional.cross_entropy(..., ignore_index=-1)`` does).
 
+    Args:
+        n: number of sequences B.  length: T.  n_symbols: number of token values (>= 2).
+        delay: the lag (>= 0; at most ``length``).  rng: Generator or int seed.
+
     Returns:
         (tokens, labels): int64 arrays (n, length).
     """
@@ -249,6 +291,8 @@ def delayed_echo(n, length, n_symbols, delay, rng):
     length = _check_int(length, "length", 1)
     n_symbols = _check_int(n_symbols, "n_symbols", 2)
     delay = _check_int(delay, "delay", 0)
+    if delay > length:
+        raise ValueError(f"delay must be at most length = {length}, got {delay}")
     tokens = _rng(rng).integers(0, n_symbols, size=(n, length), dtype=np.int64)
     labels = np.full((n, length), -1, dtype=np.int64)
     labels[:, delay:] = tokens[:, : length - delay]
@@ -257,6 +301,10 @@ def delayed_echo(n, length, n_symbols, delay, rng):
 
 def reverse_task(n, length, n_symbols, rng):
     """Asynchronous sequence to sequence: the target is the source reversed.
+
+    Args:
+        n: number of sequences B.  length: T.  n_symbols: number of token values (>= 2).
+        rng: Generator or int seed.
 
     Returns:
         (source, target): int64 arrays (n, length), target[:, i] = source[:, length-1-i].
@@ -272,10 +320,18 @@ def pendulum_derivative(state, damping=0.3, omega0=2.0):
     """Right-hand side of the damped pendulum, state (..., 2) = (theta, omega):
 
     d theta / dt = omega,    d omega / dt = -omega0^2 sin(theta) - damping * omega.
+
+    Returns the derivative, float64 of the shape of ``state`` (..., 2). A last axis
+    other than 2, a non-float state, or NaN or inf in it raises ValueError.
     """
-    state = np.asarray(state, dtype=np.float64)
+    state = np.asarray(state)
     if state.ndim < 1 or state.shape[-1] != 2:
         raise ValueError(f"state must have shape (..., 2), got {state.shape}")
+    if state.dtype.kind != "f":
+        raise ValueError(f"state must be a float array, got dtype {state.dtype.name}")
+    if not np.all(np.isfinite(state)):
+        raise ValueError("state must hold only finite numbers, got NaN or inf")
+    state = state.astype(np.float64, copy=False)
     theta, omega = state[..., 0], state[..., 1]
     return np.stack([omega, -(omega0**2) * np.sin(theta) - damping * omega], axis=-1)
 
@@ -288,10 +344,15 @@ def damped_pendulum(initial, n_steps, dt=0.1, *, damping=0.3, omega0=2.0, subste
         n_steps: number of samples T after the initial state.
         dt: time between samples; each is integrated in ``substeps`` RK4 steps.
         damping, omega0: the coefficients of :func:`pendulum_derivative`.
+        substeps: RK4 steps per sample (>= 1).
 
     Returns:
         float64 array (T + 1, B, 2) (or (T + 1, 2) for a single initial state):
         the states at times 0, dt, ..., T dt.
+
+    Raises:
+        ValueError: for a wrong shape, non-float or non-finite initial state, a count not
+            an int >= 1, dt <= 0, damping < 0, omega0 <= 0, or a non-finite number.
     """
     initial = np.asarray(initial)
     if initial.ndim not in (1, 2) or initial.shape[-1] != 2:
@@ -327,10 +388,19 @@ def pendulum_trajectories(n, n_steps, rng, *, dt=0.1, max_angle=2.0, max_speed=2
     The initial angle is uniform in [-max_angle, max_angle] and the angular velocity
     uniform in [-max_speed, max_speed]: a compact set of initial states.
 
+    Args:
+        n: number of trajectories B.  n_steps: samples after the initial state.
+        rng: Generator or int seed.  dt: time between samples.
+        max_angle, max_speed: the ranges of the initial states.
+        **kw: damping=, omega0=, substeps= of :func:`damped_pendulum`.
+
     Returns:
         float64 array (n_steps + 1, n, 2).
     """
     n = _check_int(n, "n", 1)
+    for name, v in (("max_angle", max_angle), ("max_speed", max_speed)):
+        if isinstance(v, bool) or not isinstance(v, (int, float)) or not 0 <= v < np.inf:
+            raise ValueError(f"{name} must be a finite number >= 0, got {v!r}")
     g = _rng(rng)
     initial = np.stack(
         [g.uniform(-max_angle, max_angle, n), g.uniform(-max_speed, max_speed, n)], axis=1

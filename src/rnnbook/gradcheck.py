@@ -31,6 +31,10 @@ def numerical_gradient(f: Callable, x: np.ndarray, eps: float = 1e-6) -> np.ndar
 
     Returns:
         an array of the shape and dtype of ``x``.
+
+    Raises:
+        ValueError: when ``x`` is not a float32/float64 array, holds NaN or inf, or
+            ``eps`` is not a positive float.
     """
     if not isinstance(x, np.ndarray):
         raise ValueError(f"x must be a numpy.ndarray, got {describe(x)}")
@@ -69,9 +73,19 @@ def relative_error(a, b, floor: float = 0.0) -> float:
             rounding error (about 1e-10 for a loss of order 1); when a whole
             gradient is smaller than that allows to resolve (a saturated unit),
             a floor such as 1e-2 compares it in absolute terms instead.
+
+    Returns:
+        the relative error, a float in [0, 1].
+
+    Raises:
+        ValueError: for a non-float input, different shapes, NaN or inf, or a negative
+            ``floor``.
     """
-    a = np.asarray(a, dtype=np.float64)
-    b = np.asarray(b, dtype=np.float64)
+    a, b = np.asarray(a), np.asarray(b)
+    for name, v in (("a", a), ("b", b)):
+        if v.dtype.kind != "f":
+            raise ValueError(f"{name} must be a float array, got dtype {v.dtype.name}")
+    a, b = a.astype(np.float64), b.astype(np.float64)
     if a.shape != b.shape:
         raise ValueError(f"a and b must have the same shape, got {a.shape} and {b.shape}")
     for name, v in (("a", a), ("b", b)):
@@ -93,8 +107,13 @@ def numerical_gradients(f: Callable, params: Mapping, eps: float = 1e-6) -> dict
         eps: the step.
 
     Returns:
-        dict keyed like ``params``.
+        dict keyed like ``params``, each array of its parameter's shape and dtype.
+
+    Raises:
+        ValueError: as :func:`numerical_gradient`, for each array.
     """
+    if not isinstance(params, Mapping):
+        raise ValueError(f"params must be a dict of arrays, got {describe(params)}")
     return {k: numerical_gradient(lambda _, p=params: f(p), v, eps) for k, v in params.items()}
 
 
@@ -110,6 +129,10 @@ def check_gradients(f: Callable, params: Mapping, grads: Mapping, eps: float = 1
     Returns:
         dict key -> :func:`relative_error` between ``grads[key]`` and the
         numerical gradient; ``max(result.values())`` is the worst.
+
+    Raises:
+        ValueError: when ``grads`` does not have exactly the keys of ``params``, or
+            as :func:`numerical_gradient` and :func:`relative_error`.
     """
     check_keys(grads, list(params), "grads")
     numeric = numerical_gradients(f, params, eps)

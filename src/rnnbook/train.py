@@ -33,7 +33,11 @@ class History:
     grad_norm: list = field(default_factory=list)  # global gradient norm, before clipping
 
     def smoothed(self, window: int = 20) -> list:
-        """Running mean of the loss over the last ``window`` steps (for plots)."""
+        """Running mean of the loss over the last ``window`` steps (for plots).
+
+        Returns a list as long as ``self.loss``; the first ``window - 1`` entries
+        average the steps so far. ``window`` must be an int >= 1, else ValueError.
+        """
         if isinstance(window, bool) or not isinstance(window, int) or window < 1:
             raise ValueError(f"window must be an int >= 1, got {window!r}")
         out, total = [], 0.0

@@ -32,6 +32,10 @@ class Recurrent(torch.nn.Module, abc.ABC):
         bidirectional: add a second direction per layer that reads the sequence backwards;
             the two directions' outputs are concatenated, so layer l > 0 reads 2H features.
         device, dtype: where and in which precision the parameters are created.
+
+    Raises:
+        ValueError: when a size is not an int >= 1, a flag is not a bool, or dtype is
+            not None or a floating ``torch.dtype``.
     """
 
     #: how many state tensors the cell carries (1: h; 2: the LSTM's h and c)
@@ -144,7 +148,8 @@ class Recurrent(torch.nn.Module, abc.ABC):
             state: tuple of ``n_states`` initial states, each (B, H).
             p: the ParameterDict of this layer and direction.
         Returns:
-            outputs (T, B, H), the hidden states h_1 .. h_T, and the final state tuple.
+            outputs (T, B, H), the hidden states in the order this direction computes
+            them, and the final state tuple, each (B, H).
         """
         g_x = self.input_part(x, p)  # (T, B, G*H)
         w = self.prepare(p)
@@ -165,6 +170,9 @@ class Recurrent(torch.nn.Module, abc.ABC):
         Returns:
             output: (T, B, num_directions * H) (or batch first): the last layer's h_t.
             the final state(s) in the shape of ``hx``: h_n, or the pair (h_n, c_n).
+        Raises:
+            ValueError: for an input or state that is not a tensor, or has the wrong
+                rank, shape, dtype or device, an empty T or B, or NaN or inf.
         """
         first = next(iter(self.parameters()))
         D = self.input_size

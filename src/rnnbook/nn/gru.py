@@ -2,8 +2,9 @@
 (textbook (6.48)-(6.52)).
 
 Per layer and direction the parameters are ``W_*`` (H, D), ``U_*`` (H, H), ``b_*`` (H,)
-for * in r, z, h, and with ``reset="after"`` also ``d_h`` (H,), the bias inside the reset
-product. ``gru_step`` below is the one place where a step's equations are written.
+for * in r, z, h (no ``b_*`` with ``bias=False``), and with ``reset="after"`` and
+``bias=True`` also ``d_h`` (H,), the bias inside the reset product. ``gru_step`` below
+is the one place where a step's equations are written.
 """
 
 import torch
@@ -34,16 +35,16 @@ def gru_step(g_x, h_prev, U_rz_T, U_h_T, d_h, reset, update):
     # (6.49), (6.51)  r_t = sigma(W_r x_t + U_r h_{t-1} + b_r), z_t likewise with W_z, U_z, b_z
     r, z = torch.sigmoid(g_rz + u[:, : 2 * H]).chunk(2, dim=1)  # each (B, H)
     if reset == "before":
-        # (6.48)  h~_t = tanh(W_h x_t + U_h (r_t * h_{t-1}) + b_h)
+        # (6.48)  h~_t = tanh(W_h x_t + U_h (r_t * h_{t-1}) + b_h)   (B, H)
         h_tilde = torch.tanh(torch.addmm(g_h, r * h_prev, U_h_T))  # (B, H)
     else:
         u_h = u[:, 2 * H :] if d_h is None else u[:, 2 * H :] + d_h  # (B, H)
-        # reset after U_h:  h~_t = tanh(W_h x_t + b_h + r_t * (U_h h_{t-1} + d_h))
+        # reset after U_h:  h~_t = tanh(W_h x_t + b_h + r_t * (U_h h_{t-1} + d_h))   (B, H)
         h_tilde = torch.tanh(torch.addcmul(g_h, r, u_h))  # (B, H)
     if update == "keep":
-        # (6.50)  h_t = z_t * h_{t-1} + (1 - z_t) * h~_t
+        # (6.50)  h_t = z_t * h_{t-1} + (1 - z_t) * h~_t   (B, H)
         return torch.addcmul(h_tilde, z, h_prev - h_tilde)
-    # "replace" (Chung et al. 2014):  h_t = (1 - z_t) * h_{t-1} + z_t * h~_t
+    # "replace" (Chung et al. 2014):  h_t = (1 - z_t) * h_{t-1} + z_t * h~_t   (B, H)
     return torch.addcmul(h_prev, z, h_tilde - h_prev)
 
 
@@ -60,6 +61,11 @@ class GRU(Recurrent):
 
     Shapes: input (T, B, D) (or (B, T, D) with ``batch_first``); h_0 and h_n
     (num_layers * num_directions, B, H); output (T, B, num_directions * H).
+
+    Raises:
+        ValueError: for an unknown reset or update or bad constructor argument; when
+            called, for an input or state of the wrong type, rank, shape, dtype or
+            device, or holding NaN or inf.
     """
 
     def __init__(

@@ -1,9 +1,10 @@
-"""The LSTM as a PyTorch module, with the book's four variants (textbook (6.35)-(6.47)).
+"""The LSTM as a PyTorch module, with the book's four variants (textbook (6.33)-(6.47)).
 
 Per layer and direction the parameters are ``W_*`` (H, D), ``U_*`` (H, H), ``b_*`` (H,)
-for each gate * (i, f, o, c; the variants "no_forget" and "coupled" have no f), plus the
-diagonal peepholes ``p_i``, ``p_f``, ``p_o`` (H,) for "peephole". ``lstm_step`` below is
-the one place where a step's equations are written; every variant goes through it.
+for each gate * (i, f, o, c; the variants "no_forget" and "coupled" have no f; no
+``b_*`` with ``bias=False``), plus the diagonal peepholes ``p_i``, ``p_f``, ``p_o`` (H,)
+for "peephole". ``lstm_step`` below is the one place where a step's equations are
+written; every variant goes through it.
 """
 
 import torch
@@ -15,7 +16,10 @@ VARIANTS = ("standard", "no_forget", "peephole", "coupled")
 
 
 def gates_of(variant):
-    """The gates of a variant in stacking order: sigmoid gates first, then c (tanh)."""
+    """The gates of a variant in stacking order: sigmoid gates first, then c (tanh).
+
+    ("i", "f", "o", "c"), or ("i", "o", "c") for "no_forget" and "coupled".
+    """
     return ("i", "o", "c") if variant in ("no_forget", "coupled") else ("i", "f", "o", "c")
 
 
@@ -37,28 +41,28 @@ def lstm_step(g, c_prev, variant, peep=None):
     if variant == "peephole":
         p_i, p_f, p_o = peep
         g_i, g_f, g_o = g_sig.chunk(3, dim=1)  # each (B, H)
-        # (6.43)  i_t = sigma(W_i x_t + U_i h_{t-1} + p_i * c_{t-1} + b_i)
+        # (6.43)  i_t = sigma(W_i x_t + U_i h_{t-1} + p_i * c_{t-1} + b_i)   (B, H)
         i = torch.sigmoid(torch.addcmul(g_i, p_i, c_prev))
-        # (6.44)  f_t = sigma(W_f x_t + U_f h_{t-1} + p_f * c_{t-1} + b_f)
+        # (6.44)  f_t = sigma(W_f x_t + U_f h_{t-1} + p_f * c_{t-1} + b_f)   (B, H)
         f = torch.sigmoid(torch.addcmul(g_f, p_f, c_prev))
-        # (6.40)  c_t = f_t * c_{t-1} + i_t * c~_t
+        # (6.40)  c_t = f_t * c_{t-1} + i_t * c~_t   (B, H)
         c = torch.addcmul(f * c_prev, i, c_tilde)
-        # (6.45)  o_t = sigma(W_o x_t + U_o h_{t-1} + p_o * c_t + b_o)
+        # (6.45)  o_t = sigma(W_o x_t + U_o h_{t-1} + p_o * c_t + b_o)   (B, H)
         o = torch.sigmoid(torch.addcmul(g_o, p_o, c))
     elif variant == "standard":
         # (6.36)-(6.38)  i_t, f_t, o_t = sigma(W_* x_t + U_* h_{t-1} + b_*), one call for all three
         i, f, o = torch.sigmoid(g_sig).chunk(3, dim=1)  # each (B, H)
-        # (6.40)  c_t = f_t * c_{t-1} + i_t * c~_t
+        # (6.40)  c_t = f_t * c_{t-1} + i_t * c~_t   (B, H)
         c = torch.addcmul(f * c_prev, i, c_tilde)
     else:
         i, o = torch.sigmoid(g_sig).chunk(2, dim=1)  # each (B, H)
         if variant == "no_forget":
-            # (6.42)  c_t = c_{t-1} + i_t * c~_t
+            # (6.42)  c_t = c_{t-1} + i_t * c~_t   (B, H)
             c = torch.addcmul(c_prev, i, c_tilde)
         else:
-            # (6.46)-(6.47)  f_t = 1 - i_t:  c_t = (1 - i_t) * c_{t-1} + i_t * c~_t
+            # (6.46)-(6.47)  f_t = 1 - i_t:  c_t = (1 - i_t) * c_{t-1} + i_t * c~_t   (B, H)
             c = torch.addcmul(c_prev, i, c_tilde - c_prev)
-    # (6.41)  h_t = o_t * tanh(c_t)
+    # (6.41)  h_t = o_t * tanh(c_t)   (B, H)
     h = o * torch.tanh(c)
     return h, c
 
@@ -69,11 +73,16 @@ class LSTM(Recurrent):
     Args:
         input_size, hidden_size, num_layers, bias, batch_first, bidirectional, device, dtype:
             as for ``torch.nn.LSTM`` (see ``rnnbook.nn._recurrent.Recurrent``).
-        variant: "standard" (6.35)-(6.41), "no_forget" (6.42), "peephole" (6.43)-(6.45)
+        variant: "standard" (6.33)-(6.41), "no_forget" (6.42), "peephole" (6.43)-(6.45)
             or "coupled" (6.46)-(6.47).
 
     Shapes: input (T, B, D) (or (B, T, D) with ``batch_first``); h_0, c_0, h_n, c_n
     (num_layers * num_directions, B, H); output (T, B, num_directions * H).
+
+    Raises:
+        ValueError: for an unknown variant or bad constructor argument; when called,
+            for an input or state of the wrong type, rank, shape, dtype or device, or
+            holding NaN or inf.
     """
 
     n_states = 2

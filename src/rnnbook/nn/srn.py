@@ -1,6 +1,7 @@
 """The simple recurrent (Elman) network as a PyTorch module (textbook (6.3)-(6.5)).
 
-Per layer and direction the parameters are ``W`` (H, D), ``U`` (H, H) and ``b`` (H,).
+Per layer and direction the parameters are ``W`` (H, D), ``U`` (H, H) and ``b`` (H,)
+(no ``b`` with ``bias=False``); layer l > 0 has ``W`` (H, num_directions * H).
 """
 
 import torch
@@ -27,6 +28,11 @@ class SRN(Recurrent):
 
     Shapes: input (T, B, D) (or (B, T, D) with ``batch_first``); h_0 and h_n
     (num_layers * num_directions, B, H); output (T, B, num_directions * H).
+
+    Raises:
+        ValueError: for an unknown activation or bad constructor argument; when called,
+            for an input or state of the wrong type, rank, shape, dtype or device, or
+            holding NaN or inf.
     """
 
     def __init__(
@@ -65,7 +71,7 @@ class SRN(Recurrent):
         U_T, f = w
         # (6.3)  z_t = U h_{t-1} + W x_t + b   (W x_t + b is g_x, computed for all t at once)
         z = torch.addmm(g_x, h_prev, U_T)  # (B, H)
-        # (6.4)  h_t = f(z_t)
+        # (6.4)  h_t = f(z_t)   (B, H)
         return (f(z),)
 
     def extra_repr(self):

@@ -8,7 +8,7 @@ Each cell (``srn``, ``lstm``, ``gru``) splits its step into two parts:
 2. the recurrent core ``state_t = core(a_t, state_{t-1})``, which must run
    step after step.
 
-The gates' matrices are stacked gate-major: W (n, H, D), b (n, H), and the
+The gates' matrices are stacked gate-major: W (n, H, D), b (n, 1, H), and the
 recurrent matrices U (m, H, S) (S the size of the state fed back). An array
 (n, B, H) keeps each gate's (B, H) block contiguous in memory, which makes the
 elementwise gate arithmetic about twice as fast as on column slices of (B, nH).
@@ -173,7 +173,11 @@ def step_forward(cell: Cell, x_t, state_prev, params, opts):
 
 
 def step_backward(cell: Cell, d_state, cache):
-    """Backward of :func:`step_forward`: returns ``(dx_t, d_state_prev, grads)``."""
+    """Backward of :func:`step_forward`: returns ``(dx_t, d_state_prev, grads)``.
+
+    ``d_state`` has the structure and shapes of the state returned by the forward
+    step; a ``cache`` of another cell or a mismatched ``d_state`` raises ValueError.
+    """
     _check_cache(cache, cell, "step")
     _check_state_grad(d_state, cache["state"], "d_state")
     x_t, P, opts = cache["x_t"], cache["P"], cache["opts"]
@@ -216,9 +220,10 @@ def forward(cell: Cell, x, state0, params, opts):
 def backward(cell: Cell, d_outputs, cache, d_final=None):
     """Backward of :func:`forward`: returns ``(dx, d_state0, grads)``.
 
-    ``d_outputs`` (T, B, H) is dL/d output_t for every step; ``d_final`` (the
-    shape of the final state, or ``None`` for zero) is the gradient arriving at
-    the final state from outside the sequence (e.g. from a later segment).
+    ``d_outputs`` (T, B, H) (Jordan network: (T, B, O)) is dL/d output_t for every
+    step; ``d_final`` (the shape of the final state, or ``None`` for zero) is the
+    gradient arriving at the final state from outside the sequence (e.g. from a
+    later segment).
     """
     _check_cache(cache, cell, "sequence")
     outputs = cache["outputs"]

@@ -47,23 +47,32 @@ def head_loss(h, y, V, c, loss):
 
     Returns:
         (L_t, dh (B, H), dV (O, H), dc (O,)): the loss averaged over the batch and its gradients.
+
+    The arrays are not checked here: callers (:func:`full`, :func:`truncated`,
+    ``rtrl.RTRL.step``) have checked them.
+
+    Raises:
+        ValueError: for a ``loss`` other than "cross_entropy" or "squared".
     """
+    check_option("loss", loss, LOSSES)
     B = h.shape[0]
     # (6.6)  o_t = V h_t + c   (B, O)
     o = h @ V.T + c
     if loss == "cross_entropy":
         p = softmax(o)
         rows = np.arange(B)
-        # L_t = -(1/B) sum_b log softmax(o_t)[y_t]
+        # (6.10)  L_t = -(1/B) sum_b log softmax(o_t)[y_t]
         L = -np.log(p[rows, y]).sum() / B
-        # dL_t/do_t = (softmax(o_t) - onehot(y_t)) / B
+        # dL_t/do_t = (softmax(o_t) - onehot(y_t)) / B   (B, O), written over p
         do = p
         do[rows, y] -= 1
         do /= B
     else:
+        # o_t - y_t   (B, O)
         r = o - y
-        # L_t = (1/B) sum_b 1/2 ||o_t - y_t||^2
+        # (6.10)  L_t = (1/B) sum_b 1/2 ||o_t - y_t||^2
         L = 0.5 * np.sum(r * r) / B
+        # dL_t/do_t = (o_t - y_t) / B   (B, O)
         do = r / B
     return float(L), do @ V, do.T @ h, do.sum(axis=0)
 
@@ -71,7 +80,15 @@ def head_loss(h, y, V, c, loss):
 def check_problem(cell, x, targets, params, loss, on, options):
     """Check everything :func:`full` and :func:`truncated` take, before any arithmetic.
 
-    Returns (cell module, cell params without V and c).
+    The arguments are those of :func:`full`, the cell's options as one dict ``options``.
+
+    Returns (cell module, cell params without V and c). The cell's own parameters,
+    h0 and options are checked by the cell's ``forward``, also before any arithmetic.
+
+    Raises:
+        ValueError: for an unknown cell, loss or ``on``, the Jordan network, x not a
+            float array (T, B, D), a missing or misshapen V or c, or targets of the
+            wrong shape or dtype, or class indices outside [0, O).
     """
     check_option("cell", cell, tuple(CELLS))
     check_option("loss", loss, LOSSES)
@@ -94,7 +111,11 @@ def check_problem(cell, x, targets, params, loss, on, options):
     dtype = x.dtype.name
     check_array(params["c"], "params['c']", shape=(None,), dims="(O,)", dtype=dtype)
     O = params["c"].shape[0]
-    check_array(params["V"], "params['V']", shape=(O, None), dims="(O, H)", dtype=dtype)
+    # H is the size of the cell's recurrent matrix (U, U_i or U_z); the cell's own
+    # forward checks that matrix itself, before any arithmetic too
+    U = next((v for k, v in params.items() if k.split("_")[0] == "U"), None)
+    H = U.shape[0] if getattr(U, "ndim", 0) == 2 else None
+    check_array(params["V"], "params['V']", shape=(O, H), dims="(O, H)", dtype=dtype)
     T, B = x.shape[:2]
     shape = (T, B) if on == "every" else (B,)
     dims = "(T, B)" if on == "every" else "(B,)"
@@ -165,6 +186,9 @@ def truncated(
     Returns:
         (L, grads): the loss (float, the same as :func:`full`'s) and the summed
         truncated gradients, keyed like params.
+
+    Raises:
+        ValueError: when k1 or k2 is not an int >= 1, k2 < k1, or as :func:`full`.
     """
     check_int("k1", k1)
     check_int("k2", k2)

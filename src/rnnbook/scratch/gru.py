@@ -1,6 +1,7 @@
 """The gated recurrent unit (GRU) in NumPy, with the two conventions of each choice.
 
-Textbook (6.48)-(6.52), with the book's key names:
+Textbook (6.48)-(6.52); the book writes the candidate's parameters W_c, U, b,
+here they are the keys W_h, U_h, b_h:
 
     z_t = sigma(W_z x_t + U_z h_{t-1} + b_z)           update gate       (6.51)
     r_t = sigma(W_r x_t + U_r h_{t-1} + b_r)           reset gate        (6.49)
@@ -41,7 +42,14 @@ def _options(reset, update) -> dict:
 
 
 def param_shapes(D: int, H: int, reset: str = "before") -> dict:
-    """The keys of the parameter dict, each with its shape and its shape in symbols."""
+    """The keys of the parameter dict, each with its shape and its shape in symbols.
+
+    Args:
+        D, H: input and hidden sizes.  reset: "before", or "after" (adds "d_h").
+
+    Returns:
+        dict key -> (shape, text), e.g. ``{"W_z": ((H, D), "(H, D)"), ...}``.
+    """
     shapes = {}
     for g in GATES:
         shapes[f"W_{g}"] = ((H, D), "(H, D)")
@@ -76,6 +84,9 @@ def init_params(
 
     Returns:
         dict with "W_*" (H, D), "U_*" (H, H), "b_*" (H,) for * in z, r, h (and "d_h" (H,)).
+
+    Raises:
+        ValueError: for an unknown option, a size that is not an int >= 1, or a bad rng.
     """
     _options(reset, update)
     check_rng(rng)
@@ -124,7 +135,10 @@ def _prepare(params, opts):
 
 
 def _core_forward(a_t, h_prev, P, opts):
-    """a_t (3, B, H) holds W_* x_t + b_* for z, r, h."""
+    """a_t (3, B, H) holds W_* x_t + b_* for z, r, h.
+
+    The candidate h~_t is called n below (PyTorch's name for it).
+    """
     # q[k] = U_k h_{t-1} for U_z, U_r (and U_h with reset="after")   (2 or 3, B, H)
     q = _sequence.recurrent_product(h_prev, P)
     # (6.51), (6.49)  z_t, r_t = sigma(W x_t + U h_{t-1} + b)   (B, H) each
@@ -132,25 +146,30 @@ def _core_forward(a_t, h_prev, P, opts):
     z, r = zr[0], zr[1]
     if opts["reset"] == "before":
         # (6.48)  h~_t = tanh(W_h x_t + U_h (r_t * h_{t-1}) + b_h)   (B, H)
+        # with m = r_t * h_{t-1}   (B, H)
         m = r * h_prev
         n = np.tanh(a_t[2] + m @ P["U_h"].T)
         extra = m
     else:
         # PyTorch: h~_t = tanh(W_h x_t + b_h + r_t * (U_h h_{t-1} + d_h))   (B, H)
+        # with u = U_h h_{t-1} + d_h   (B, H)
         u = q[2] + P["d_h"]
         n = np.tanh(a_t[2] + r * u)
         extra = u
     if opts["update"] == "keep":
-        # (6.50)  h_t = z_t * h_{t-1} + (1 - z_t) * h~_t
+        # (6.50)  h_t = z_t * h_{t-1} + (1 - z_t) * h~_t   (B, H)
         h = n + z * (h_prev - n)
     else:
-        # Chung et al. 2014:  h_t = (1 - z_t) * h_{t-1} + z_t * h~_t
+        # Chung et al. 2014:  h_t = (1 - z_t) * h_{t-1} + z_t * h~_t   (B, H)
         h = h_prev + z * (n - h_prev)
     return h, (h_prev, z, r, n, extra)
 
 
 def _core_backward(dh, core, P, opts, da):
-    """Fills da (3, B, H); returns (dq, dh_prev, per-step grads of U_h or d_h)."""
+    """Fills da (3, B, H) with dL/da_t; returns (dq, dh_prev, per-step grads of U_h or d_h).
+
+    dq is dL/dq_t, (2, B, H) with reset="before" and (3, B, H) with reset="after".
+    """
     h_prev, z, r, n, extra = core
     rec = {}
     if opts["update"] == "keep":
@@ -223,6 +242,10 @@ def step_forward(x_t, h_prev, params, *, reset="before", update="keep"):
 
     Returns:
         (h_t (B, H), cache).
+
+    Raises:
+        ValueError: before any arithmetic, for an unknown option, a missing or extra key,
+            a wrong rank or shape, mismatched D or H, a non-float or mixed dtype, NaN or inf.
     """
     opts = _options(reset, update)
     h_prev = _check(x_t, h_prev, params, opts, sequence=False)
@@ -230,7 +253,19 @@ def step_forward(x_t, h_prev, params, *, reset="before", update="keep"):
 
 
 def step_backward(dh_t, cache):
-    """Backward of :func:`step_forward`: dh_t (B, H) -> (dx_t (B, D), dh_prev (B, H), grads)."""
+    """Backward of :func:`step_forward`.
+
+    Args:
+        dh_t: dL/dh_t (B, H).
+        cache: from :func:`step_forward`.
+
+    Returns:
+        (dx_t (B, D), dh_prev (B, H), grads keyed like params).
+
+    Raises:
+        ValueError: when ``cache`` is not from :func:`step_forward` or ``dh_t`` does not
+            match the state's shape and dtype.
+    """
     return _sequence.step_backward(CELL, dh_t, cache)
 
 
@@ -244,6 +279,9 @@ def forward(x, h0, params, *, reset="before", update="keep"):
 
     Returns:
         (outputs (T, B, H) = h_1..h_T, cache); ``cache["final"]`` is h_T.
+
+    Raises:
+        ValueError: as :func:`step_forward`, for x, h0 and params.
     """
     opts = _options(reset, update)
     h0 = _check(x, h0, params, opts, sequence=True)
@@ -260,5 +298,9 @@ def backward(d_outputs, cache, d_final=None):
 
     Returns:
         (dx (T, B, D), dh0 (B, H), grads keyed like params).
+
+    Raises:
+        ValueError: when ``cache`` is not from :func:`forward`, or ``d_outputs`` or
+            ``d_final`` does not match the outputs' or the final state's shape and dtype.
     """
     return _sequence.backward(CELL, d_outputs, cache, d_final)

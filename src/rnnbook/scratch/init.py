@@ -1,7 +1,9 @@
 """Initialisations of recurrent networks' parameters.
 
-Every function takes a ``numpy.random.Generator`` (where it draws numbers) and
-returns a new float64 array, or the dtype asked for.
+Every function that draws numbers takes a ``numpy.random.Generator``, and each
+returns a new float64 array, or the dtype asked for (float32 or float64). A bad
+generator, size, option or dtype raises ValueError (a dtype string that numpy
+does not know raises numpy's own TypeError).
 
 - :func:`uniform`: U(-1/sqrt(H), 1/sqrt(H)) for every weight and bias, PyTorch's
   default for ``nn.RNN``, ``nn.LSTM`` and ``nn.GRU``.
@@ -23,7 +25,10 @@ RECURRENT_INITS = ("uniform", "orthogonal", "identity")
 
 
 def _check_dtype(dtype) -> np.dtype:
-    dtype = np.dtype(dtype)
+    try:
+        dtype = np.dtype(dtype)
+    except TypeError:
+        raise ValueError(f"dtype must be float32 or float64, got {dtype!r}") from None
     check_option("dtype", dtype.name, ("float32", "float64"))
     return dtype
 
@@ -36,6 +41,9 @@ def uniform(rng: np.random.Generator, shape: tuple, hidden_size: int, dtype=np.f
         shape: the shape of the array, e.g. (H, D) or (H,).
         hidden_size: H, which sets the range.
         dtype: float64 (default) or float32.
+
+    Returns:
+        an array of ``shape``.
     """
     check_rng(rng)
     check_int("hidden_size", hidden_size)
@@ -62,11 +70,16 @@ def orthogonal(
         rows, cols: the shape; ``cols`` defaults to ``rows`` (a square matrix).
         gain: a factor multiplying the result.
         dtype: float64 (default) or float32.
+
+    Returns:
+        an array (rows, cols).
     """
     check_rng(rng)
     check_int("rows", rows)
     cols = rows if cols is None else cols
     check_int("cols", cols)
+    if isinstance(gain, bool) or not isinstance(gain, (int, float)) or not np.isfinite(gain):
+        raise ValueError(f"gain must be a finite number, got {gain!r}")
     dtype = _check_dtype(dtype)
     tall = rows >= cols
     # a Gaussian matrix with at least as many rows as columns: (max, min)

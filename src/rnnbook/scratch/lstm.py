@@ -1,6 +1,7 @@
 """The long short-term memory cell (LSTM) in NumPy, with its variants.
 
-Textbook (6.33)-(6.41), ``variant="standard"``: for * in i, f, o, c~,
+Textbook (6.33)-(6.41), ``variant="standard"``: for * in i, f, o, c (the key
+suffix c belongs to the candidate c~),
 
     i_t  = sigma(W_i x_t + U_i h_{t-1} + b_i)          input gate        (6.36)
     f_t  = sigma(W_f x_t + U_f h_{t-1} + b_f)          forget gate       (6.37)
@@ -11,7 +12,7 @@ Textbook (6.33)-(6.41), ``variant="standard"``: for * in i, f, o, c~,
 
 Variants: ``"no_forget"`` c_t = c_{t-1} + i_t * c~_t (6.42), no f keys;
 ``"peephole"`` (6.43)-(6.45) adds p_i * c_{t-1}, p_f * c_{t-1} and p_o * c_t
-inside the gates (diagonal peepholes "p_i", "p_f", "p_o" (H,));
+inside the gates (the book's V_* c, with V_* diagonal: "p_i", "p_f", "p_o" (H,));
 ``"coupled"`` f_t = 1 - i_t (6.46)-(6.47), no f keys.
 
 The state is the pair (h, c), both (B, H). Internally the gates' matrices are
@@ -30,12 +31,23 @@ VARIANTS = ("standard", "no_forget", "peephole", "coupled")
 
 
 def gates(variant: str) -> tuple:
-    """The gates with their own parameters, in the internal stacking order."""
+    """The gates with their own parameters, in the internal stacking order.
+
+    ("i", "f", "o", "c") for "standard" and "peephole", ("i", "o", "c") for
+    "no_forget" and "coupled". ``variant`` is not checked here.
+    """
     return ("i", "o", "c") if variant in ("no_forget", "coupled") else ("i", "f", "o", "c")
 
 
 def param_shapes(D: int, H: int, variant: str = "standard") -> dict:
-    """The keys of the parameter dict, each with its shape and its shape in symbols."""
+    """The keys of the parameter dict, each with its shape and its shape in symbols.
+
+    Args:
+        D, H: input and hidden sizes.  variant: as in :func:`step_forward`.
+
+    Returns:
+        dict key -> (shape, text), e.g. ``{"W_i": ((H, D), "(H, D)"), ...}``.
+    """
     shapes = {}
     for g in gates(variant):
         shapes[f"W_{g}"] = ((H, D), "(H, D)")
@@ -72,6 +84,10 @@ def init_params(
 
     Returns:
         dict with "W_*" (H, D), "U_*" (H, H), "b_*" (H,) for each gate (and "p_*" (H,)).
+
+    Raises:
+        ValueError: for an unknown option, a size that is not an int >= 1, a bad rng,
+            or a ``forget_bias`` that is not a number or is given without a forget gate.
     """
     check_option("variant", variant, VARIANTS)
     check_rng(rng)
@@ -137,10 +153,12 @@ def _prepare(params, opts):
 
 
 def _core_forward(a_t, state_prev, P, opts):
-    """a_t (n, B, H) holds W_* x_t + b_* for every gate, in the order i, f, o, c (or i, o, c).
+    """a_t (4, B, H) holds W_* x_t + b_* for every gate, in the order i, f, o, c
+    (without a forget gate (3, B, H), in the order i, o, c).
 
-    The gates are computed in place in one array g (n, B, H) = [i_t, f_t, o_t, c~_t]
-    (without a forget gate [i_t, o_t, c~_t]); i, f, o, ct below are its blocks.
+    The gates are computed in place in one array g (n + 1, B, H) = [i_t, f_t, o_t, c~_t]
+    (without a forget gate [i_t, o_t, c~_t]), n being the number of sigmoid gates;
+    i, f, o, ct below are its blocks, each (B, H).
     """
     variant = opts["variant"]
     h_prev, c_prev = state_prev  # (B, H) each
@@ -157,33 +175,36 @@ def _core_forward(a_t, state_prev, P, opts):
         sigmoid(g[:2], out=g[:2])
     else:
         # (6.36)-(6.38)  i_t, f_t, o_t = sigma(W_* x_t + U_* h_{t-1} + b_*)   (B, H) each
+        # (without a forget gate only i_t and o_t)
         sigmoid(g[:n], out=g[:n])
     # (6.35)  c~_t = tanh(W_c x_t + U_c h_{t-1} + b_c)   (B, H)
     np.tanh(ct, out=ct)
     if variant == "no_forget":
-        # (6.42)  c_t = c_{t-1} + i_t * c~_t
+        # (6.42)  c_t = c_{t-1} + i_t * c~_t   (B, H)
         f = None
         c = c_prev + i * ct
     else:
         # (6.46)  coupled: f_t = 1 - i_t
         f = 1 - i if variant == "coupled" else g[1]
-        # (6.40), (6.47)  c_t = f_t * c_{t-1} + i_t * c~_t   (B, H)
+        # (6.33) = (6.40), coupled (6.47)  c_t = f_t * c_{t-1} + i_t * c~_t   (B, H)
         c = f * c_prev
         c += i * ct
     if variant == "peephole":
-        # (6.45)  o_t = sigma(W_o x_t + U_o h_{t-1} + p_o * c_t + b_o)
+        # (6.45)  o_t = sigma(W_o x_t + U_o h_{t-1} + p_o * c_t + b_o)   (B, H)
         o += P["p_o"] * c
         sigmoid(o, out=o)
+    # tanh(c_t)   (B, H)
     tc = np.tanh(c)
-    # (6.41)  h_t = o_t * tanh(c_t)   (B, H)
+    # (6.34) = (6.41)  h_t = o_t * tanh(c_t)   (B, H)
     h = o * tc
     return (h, c), (h_prev, c_prev, g, f, c, tc)
 
 
 def _core_backward(d_state, core, P, opts, da):
-    """Fills da (n, B, H) with dL/d(pre-activations); returns (da, (dh_prev, dc_prev), rec).
+    """Fills da (n + 1, B, H) with dL/d(pre-activations); returns (da, (dh_prev, dc_prev), rec).
 
-    First dg = dL/dg (n, B, H), the gradient of the gates themselves, then in one
+    n is the number of sigmoid gates, as in :func:`_core_forward`.
+    First dg = dL/dg (n + 1, B, H), the gradient of the gates themselves, then in one
     product per activation da = dg * sigma'(a) (i, f, o) and dg * tanh'(a) (c~).
     ``rec`` holds this step's gradients of the peepholes (empty for other variants).
     """
@@ -255,6 +276,11 @@ def step_forward(x_t, state_prev, params, *, variant="standard"):
 
     Returns:
         ((h_t, c_t), cache), h_t and c_t (B, H).
+
+    Raises:
+        ValueError: before any arithmetic, for an unknown variant, a missing or extra key,
+            a state that is not a pair, a wrong rank or shape, mismatched D or H, a
+            non-float or mixed dtype, NaN or inf.
     """
     state_prev = _check(x_t, state_prev, params, variant, sequence=False)
     return _sequence.step_forward(CELL, x_t, state_prev, params, {"variant": variant})
@@ -269,6 +295,10 @@ def step_backward(d_state, cache):
 
     Returns:
         (dx_t (B, D), (dh_prev, dc_prev) each (B, H), grads keyed like params).
+
+    Raises:
+        ValueError: when ``cache`` is not from :func:`step_forward` or ``d_state`` is
+            not a pair matching the state's shapes and dtype.
     """
     return _sequence.step_backward(CELL, d_state, cache)
 
@@ -283,6 +313,9 @@ def forward(x, state0, params, *, variant="standard"):
 
     Returns:
         (outputs, cache): outputs (T, B, H) are h_1..h_T; ``cache["final"]`` is (h_T, c_T).
+
+    Raises:
+        ValueError: as :func:`step_forward`, for x, state0 and params.
     """
     state0 = _check(x, state0, params, variant, sequence=True)
     return _sequence.forward(CELL, x, state0, params, {"variant": variant})
@@ -294,9 +327,13 @@ def backward(d_outputs, cache, d_final=None):
     Args:
         d_outputs: dL/dh_t for every step (T, B, H).
         cache: from :func:`forward`.
-        d_final: the pair (dL/dh_T, dL/dc_T) arriving from outside, or None.
+        d_final: the pair (dL/dh_T, dL/dc_T), each (B, H), arriving from outside, or None.
 
     Returns:
         (dx (T, B, D), (dh0, dc0) each (B, H), grads keyed like params).
+
+    Raises:
+        ValueError: when ``cache`` is not from :func:`forward`, or ``d_outputs`` or
+            ``d_final`` does not match the outputs' or the final state's shapes and dtype.
     """
     return _sequence.backward(CELL, d_outputs, cache, d_final)

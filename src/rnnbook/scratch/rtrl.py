@@ -80,7 +80,12 @@ def _srn_sensitivity(S, x_t, cache, params, layout, opts):
 
 
 def _gru_sensitivity(S, x_t, cache, params, layout, opts):
-    """dh_t/dtheta for the GRU, by the chain rule through each gate (B, H, P)."""
+    """S_t = dh_t/dtheta (B, H, P) for the GRU, by the chain rule through each gate.
+
+    Capital letters are sensitivities, each (B, H, P): dZ = dz_t/dtheta,
+    dR = dr_t/dtheta, dM = dm_t/dtheta, dU = du_t/dtheta, dA = da_h/dtheta,
+    dN = dh~_t/dtheta (h~_t is n here, as in :mod:`rnnbook.scratch.gru`).
+    """
     h_prev, z, r, n, extra = cache["core"]
     B, H = h_prev.shape
     P = S.shape[2]
@@ -89,30 +94,38 @@ def _gru_sensitivity(S, x_t, cache, params, layout, opts):
         return _direct(layout, P, terms, B, H, h_prev.dtype)
 
     # (6.51)  z_t = sigma(W_z x_t + U_z h_{t-1} + b_z)
+    #   =>  dz_t/dtheta = z_t (1 - z_t) * (d+a_z/dtheta + U_z S_{t-1})   (B, H, P)
     dZ = (z * (1 - z))[..., None] * (
         direct(("W_z", x_t), ("U_z", h_prev), ("b_z", None)) + _times(params["U_z"], S)
     )
     # (6.49)  r_t = sigma(W_r x_t + U_r h_{t-1} + b_r)
+    #   =>  dr_t/dtheta = r_t (1 - r_t) * (d+a_r/dtheta + U_r S_{t-1})   (B, H, P)
     dR = (r * (1 - r))[..., None] * (
         direct(("W_r", x_t), ("U_r", h_prev), ("b_r", None)) + _times(params["U_r"], S)
     )
     if opts["reset"] == "before":
-        # (6.48)  a_h = W_h x_t + U_h m_t + b_h with m_t = r_t * h_{t-1}
+        # (6.48)  a_h = W_h x_t + U_h m_t + b_h with m_t = r_t * h_{t-1}   (B, H)
+        #   =>  dm_t/dtheta = dr_t/dtheta * h_{t-1} + r_t * S_{t-1},
+        #       da_h/dtheta = d+a_h/dtheta + U_h dm_t/dtheta   (B, H, P)
         m = extra
         dM = dR * h_prev[..., None] + r[..., None] * S
         dA = direct(("W_h", x_t), ("U_h", m), ("b_h", None)) + _times(params["U_h"], dM)
     else:
-        # a_h = W_h x_t + b_h + r_t * u_t with u_t = U_h h_{t-1} + d_h
+        # a_h = W_h x_t + b_h + r_t * u_t with u_t = U_h h_{t-1} + d_h   (B, H)
+        #   =>  du_t/dtheta = d+u_t/dtheta + U_h S_{t-1},
+        #       da_h/dtheta = d+a_h/dtheta + dr_t/dtheta * u_t + r_t * du_t/dtheta   (B, H, P)
         u = extra
         dU = direct(("U_h", h_prev), ("d_h", None)) + _times(params["U_h"], S)
         dA = direct(("W_h", x_t), ("b_h", None)) + dR * u[..., None] + r[..., None] * dU
-    # h~_t = tanh(a_h)
+    # h~_t = tanh(a_h)  =>  dh~_t/dtheta = (1 - h~_t^2) * da_h/dtheta   (B, H, P)
     dN = (1 - n * n)[..., None] * dA
     z3 = z[..., None]
     if opts["update"] == "keep":
         # (6.50)  h_t = z_t * h_{t-1} + (1 - z_t) * h~_t
+        #   =>  S_t = dz_t/dtheta * (h_{t-1} - h~_t) + z_t * S_{t-1} + (1 - z_t) * dh~_t/dtheta
         return dZ * (h_prev - n)[..., None] + z3 * S + (1 - z3) * dN
     # h_t = (1 - z_t) * h_{t-1} + z_t * h~_t
+    #   =>  S_t = dz_t/dtheta * (h~_t - h_{t-1}) + (1 - z_t) * S_{t-1} + z_t * dh~_t/dtheta
     return dZ * (n - h_prev)[..., None] + (1 - z3) * S + z3 * dN
 
 
@@ -131,8 +144,8 @@ class RTRL:
     The arrays of ``params`` are read at every step, so they may be changed in
     place between steps (online learning, e.g. ``params["W"] -= lr * g["W"]``);
     the sensitivities are then those of the changing parameters, as in
-    Williams & Zipser's (1989) online RTRL. (Replacing an array in the dict by a
-    new one is not seen.)
+    Williams & Zipser's (1989) online RTRL. (Replacing one of the cell's arrays in
+    the dict by a new array is not seen; V and c are read from the dict each step.)
 
     Args:
         cell: "srn" (feedback="hidden") or "gru".
@@ -145,6 +158,11 @@ class RTRL:
     Attributes:
         h: the current state (B, H).  S: the sensitivities dh/dtheta (B, H, P).
         grads: the summed gradients, keyed like params.  t: the steps taken.
+
+    Raises:
+        ValueError: for an unknown cell, loss or option, the Jordan network, a missing
+            or extra key, mismatched shapes, a non-float or mixed dtype, NaN or inf;
+            ``step`` likewise for x_t and y_t.
     """
 
     def __init__(self, cell, params, *, batch_size, h0=None, loss="cross_entropy", **options):
@@ -240,7 +258,13 @@ class RTRL:
 def gradients(cell, x, targets, params, *, h0=None, loss="cross_entropy", on="every", **options):
     """The loss and its gradient over a whole sequence, by RTRL.
 
-    Arguments and result as in :func:`rnnbook.scratch.bptt.full` (cell "srn" or "gru").
+    Arguments and result as in :func:`rnnbook.scratch.bptt.full` (cell "srn" or "gru"):
+    x (T, B, D); targets int (T, B) or float (T, B, O) (``on="last"``: (B,) or (B, O));
+    params the cell's plus "V" (O, H) and "c" (O,); h0 (B, H) or None.
+    Returns (L, grads), grads keyed like params.
+
+    Raises:
+        ValueError: as :func:`rnnbook.scratch.bptt.full` and :class:`RTRL`.
     """
     check_option("cell", cell, CELLS)
     bptt.check_problem(cell, x, targets, params, loss, on, options)

@@ -39,7 +39,15 @@ def _options(activation, feedback, output_activation) -> dict:
 
 
 def param_shapes(D: int, H: int, O: int | None = None, feedback: str = "hidden") -> dict:
-    """The keys of the parameter dict, each with its shape and its shape in symbols."""
+    """The keys of the parameter dict, each with its shape and its shape in symbols.
+
+    Args:
+        D, H: input and hidden sizes.  O: output size (Jordan network only).
+        feedback: "hidden" (keys W, U, b) or "output" (also V, c; U is (H, O)).
+
+    Returns:
+        dict key -> (shape, text), e.g. ``{"W": ((H, D), "(H, D)"), ...}``.
+    """
     if feedback == "hidden":
         return {"W": ((H, D), "(H, D)"), "U": ((H, H), "(H, H)"), "b": ((H,), "(H,)")}
     return {
@@ -81,6 +89,10 @@ def init_params(
 
     Returns:
         dict with "W" (H, D), "U" (H, H), "b" (H,); Jordan: "U" (H, O), "V" (O, H), "c" (O,).
+
+    Raises:
+        ValueError: for an unknown option, a size that is not an int >= 1, a missing or
+            extra ``output_size``, ``init="identity"`` with O != H, or a bad rng or dtype.
     """
     _options(activation, feedback, output_activation)
     check_rng(rng)
@@ -206,6 +218,10 @@ def step_forward(
     Returns:
         (h_t, cache): the new state h_t (B, H) (Jordan: yhat_t (B, O)) and what
         :func:`step_backward` needs.
+
+    Raises:
+        ValueError: before any arithmetic, for an unknown option, a missing or extra key,
+            a wrong rank or shape, mismatched D, H or O, a non-float or mixed dtype, NaN or inf.
     """
     opts = _options(activation, feedback, output_activation)
     h_prev = _check(x_t, h_prev, params, opts, sequence=False)
@@ -220,7 +236,11 @@ def step_backward(dh_t, cache):
         cache: from :func:`step_forward`.
 
     Returns:
-        (dx_t (B, D), dh_prev (B, H) or (B, O), grads keyed like params).
+        (dx_t (B, D), dh_prev (B, H) (Jordan: (B, O)), grads keyed like params).
+
+    Raises:
+        ValueError: when ``cache`` is not from :func:`step_forward` or ``dh_t`` does not
+            match the state's shape and dtype.
     """
     return _sequence.step_backward(CELL, dh_t, cache)
 
@@ -236,6 +256,9 @@ def forward(x, h0, params, *, activation="tanh", feedback="hidden", output_activ
     Returns:
         (outputs, cache): outputs (T, B, H) are h_1..h_T (Jordan: yhat_1..yhat_T
         (T, B, O)); ``cache["final"]`` is the last state.
+
+    Raises:
+        ValueError: as :func:`step_forward`, for x, h0 and params.
     """
     opts = _options(activation, feedback, output_activation)
     h0 = _check(x, h0, params, opts, sequence=True)
@@ -248,9 +271,14 @@ def backward(d_outputs, cache, d_final=None):
     Args:
         d_outputs: dL/d outputs (T, B, H) (Jordan: (T, B, O)).
         cache: from :func:`forward`.
-        d_final: gradient arriving at the final state from outside, (B, H), or None.
+        d_final: gradient arriving at the final state from outside, (B, H)
+            (Jordan: (B, O)), or None.
 
     Returns:
-        (dx (T, B, D), dh0 (B, H), grads keyed like params).
+        (dx (T, B, D), dh0 (B, H) (Jordan: dyhat_0 (B, O)), grads keyed like params).
+
+    Raises:
+        ValueError: when ``cache`` is not from :func:`forward`, or ``d_outputs`` or
+            ``d_final`` does not match the outputs' or the final state's shape and dtype.
     """
     return _sequence.backward(CELL, d_outputs, cache, d_final)

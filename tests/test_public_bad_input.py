@@ -1,0 +1,55 @@
+"""Bad input to public helpers outside the cells: a ValueError that names what came."""
+
+import numpy as np
+import pytest
+
+from rnnbook import data, gradcheck
+from rnnbook.scratch import bptt, init, srn
+
+
+def _bptt_with_wrong_V():
+    rng = np.random.default_rng(0)
+    p = srn.init_params(3, 4, rng)  # H = 4
+    p["V"], p["c"] = np.zeros((2, 5)), np.zeros(2)  # V built for H = 5
+    bptt.full("srn", rng.standard_normal((3, 1, 3)), np.zeros((3, 1), dtype=np.int64), p)
+
+
+CASES = [
+    (lambda: data.delayed_echo(2, 5, 3, 6, 0), "delay must be at most length = 5, got 6"),
+    (
+        lambda: data.pendulum_trajectories(2, 5, 0, max_angle=float("nan")),
+        "max_angle must be a finite number >= 0, got nan",
+    ),
+    (lambda: data.pendulum_trajectories(2, 5, 0, max_speed=-1.0), "max_speed must be"),
+    (lambda: data.pendulum_derivative(np.array([np.nan, 1.0])), "only finite numbers"),
+    (lambda: data.pendulum_derivative(np.array([1, 2])), "float array, got dtype int64"),
+    (
+        lambda: init.orthogonal(np.random.default_rng(0), 3, gain=float("inf")),
+        "gain must be a finite number",
+    ),
+    (
+        lambda: init.uniform(np.random.default_rng(0), (2,), 2, dtype="foo"),
+        "dtype must be float32 or float64, got 'foo'",
+    ),
+    (
+        lambda: gradcheck.relative_error(np.array([1, 2]), np.array([1, 2])),
+        "a must be a float array, got dtype int64",
+    ),
+    (
+        lambda: gradcheck.numerical_gradients(lambda p: 0.0, [1.0]),
+        "params must be a dict of arrays",
+    ),
+    (
+        lambda: bptt.head_loss(
+            np.zeros((1, 2)), np.zeros(1, int), np.zeros((2, 2)), np.zeros(2), "hinge"
+        ),
+        "loss must be one of",
+    ),
+    (_bptt_with_wrong_V, r"params\['V'\] must have shape \(O, H\) = \(2, 4\), got shape \(2, 5\)"),
+]
+
+
+@pytest.mark.parametrize(("call", "match"), CASES, ids=[c[1][:40] for c in CASES])
+def test_bad_input_is_a_value_error(call, match):
+    with pytest.raises(ValueError, match=match):
+        call()
