@@ -300,28 +300,26 @@ SCRATCH_CASES = [
 ]
 
 
-@pytest.mark.parametrize(("kind", "opts"), SCRATCH_CASES)
-@pytest.mark.parametrize(("num_layers", "dirs"), [(1, 1), (2, 1), (1, 2), (2, 2)])
-def test_scratch_equals_torch(kind, opts, num_layers, dirs):
-    cell = scratch_cell(kind)
-    rng = np.random.default_rng(num_layers * 2 + dirs)
-    p = book_params(kind, opts, num_layers, dirs, seed=7)
-    layers = [[p]] if isinstance(p, dict) else p
-    ref = convert.to_torch(p, kind, **opts)
-    n_states = 2 if kind == "lstm" else 1
-    L = num_layers * dirs
+def run_both_ways(cell, opts, layers, module, rng):
+    """The scratch stack and a PyTorch module on the same data; compares all but parameters.
+
+    With L = sum(out * d_out) + sum(final states * d_fin), asserts that outputs, final
+    states, dL/dx and dL/d(initial states) agree to 1e-10, and returns the scratch
+    parameter gradients ``grads[layer][direction]`` for the caller to compare.
+    """
+    n_states = 2 if cell.__name__.endswith("lstm") else 1
+    n = len(layers) * len(layers[0])
     x = rng.standard_normal((T, B, D))
-    hx = [tuple(rng.standard_normal((B, H)) for _ in range(n_states)) for _ in range(L)]
-    d_out = rng.standard_normal((T, B, dirs * H))
-    d_fin = [tuple(rng.standard_normal((B, H)) for _ in range(n_states)) for _ in range(L)]
+    hx = [tuple(rng.standard_normal((B, H)) for _ in range(n_states)) for _ in range(n)]
+    d_out = rng.standard_normal((T, B, len(layers[0]) * H))
+    d_fin = [tuple(rng.standard_normal((B, H)) for _ in range(n_states)) for _ in range(n)]
     unpack = (lambda s: s) if n_states == 2 else (lambda s: s[0])  # noqa: E731
     outputs, finals, dx, d_states, grads = scratch_network(
         cell, opts, x, [unpack(s) for s in hx], layers, d_out, [unpack(s) for s in d_fin]
     )
-    # the same through PyTorch, with L = sum(out * d_out) + sum(final states * d_fin)
     xt = torch.tensor(x, requires_grad=True)
     hxt = [torch.tensor(np.stack([s[k] for s in hx]), requires_grad=True) for k in range(n_states)]
-    out, fin = ref(xt, tuple(hxt) if n_states == 2 else hxt[0])
+    out, fin = module(xt, tuple(hxt) if n_states == 2 else hxt[0])
     fin = fin if n_states == 2 else (fin,)
     loss = (out * torch.tensor(d_out)).sum()
     for k in range(n_states):
@@ -329,12 +327,22 @@ def test_scratch_equals_torch(kind, opts, num_layers, dirs):
     loss.backward()
     np.testing.assert_allclose(outputs, out.detach().numpy(), rtol=0, atol=1e-10)
     for k in range(n_states):
-        want = fin[k].detach().numpy()
         got = np.stack([f if n_states == 1 else f[k] for f in finals])
-        np.testing.assert_allclose(got, want, rtol=0, atol=1e-10)
+        np.testing.assert_allclose(got, fin[k].detach().numpy(), rtol=0, atol=1e-10)
         got_d = np.stack([s if n_states == 1 else s[k] for s in d_states])
         np.testing.assert_allclose(got_d, hxt[k].grad.numpy(), rtol=0, atol=1e-10)
     np.testing.assert_allclose(dx, xt.grad.numpy(), rtol=0, atol=1e-10)
+    return grads
+
+
+@pytest.mark.parametrize(("kind", "opts"), SCRATCH_CASES)
+@pytest.mark.parametrize(("num_layers", "dirs"), [(1, 1), (2, 1), (1, 2), (2, 2)])
+def test_scratch_equals_torch(kind, opts, num_layers, dirs):
+    p = book_params(kind, opts, num_layers, dirs, seed=7)
+    layers = [[p]] if isinstance(p, dict) else p
+    ref = convert.to_torch(p, kind, **opts)
+    rng = np.random.default_rng(num_layers * 2 + dirs)
+    grads = run_both_ways(scratch_cell(kind), opts, layers, ref, rng)
     want = torch_grads_as_book(ref, kind)
     for l in range(num_layers):
         for d in range(dirs):
@@ -377,34 +385,9 @@ NN_VARIANTS = [
 @pytest.mark.parametrize(("kind", "opts"), NN_VARIANTS)
 def test_scratch_equals_nn_variants(kind, opts):
     """The variants PyTorch lacks: rnnbook.nn (autograd) against the NumPy cells (by hand)."""
-    cell = scratch_cell(kind)
-    rng = np.random.default_rng(5)
     p = book_params(kind, opts, 2, 2, seed=9)
     module = convert.to_nn(p, kind, **opts)
-    n_states = 2 if kind == "lstm" else 1
-    x = rng.standard_normal((T, B, D))
-    hx = [tuple(rng.standard_normal((B, H)) for _ in range(n_states)) for _ in range(4)]
-    d_out = rng.standard_normal((T, B, 2 * H))
-    d_fin = [tuple(rng.standard_normal((B, H)) for _ in range(n_states)) for _ in range(4)]
-    unpack = (lambda s: s) if n_states == 2 else (lambda s: s[0])  # noqa: E731
-    outputs, finals, dx, d_states, grads = scratch_network(
-        cell, opts, x, [unpack(s) for s in hx], p, d_out, [unpack(s) for s in d_fin]
-    )
-    xt = torch.tensor(x, requires_grad=True)
-    hxt = [torch.tensor(np.stack([s[k] for s in hx]), requires_grad=True) for k in range(n_states)]
-    out, fin = module(xt, tuple(hxt) if n_states == 2 else hxt[0])
-    fin = fin if n_states == 2 else (fin,)
-    loss = (out * torch.tensor(d_out)).sum()
-    for k in range(n_states):
-        loss = loss + (fin[k] * torch.tensor(np.stack([s[k] for s in d_fin]))).sum()
-    loss.backward()
-    np.testing.assert_allclose(outputs, out.detach().numpy(), rtol=0, atol=1e-10)
-    for k in range(n_states):
-        got = np.stack([f if n_states == 1 else f[k] for f in finals])
-        np.testing.assert_allclose(got, fin[k].detach().numpy(), rtol=0, atol=1e-10)
-        got_d = np.stack([s if n_states == 1 else s[k] for s in d_states])
-        np.testing.assert_allclose(got_d, hxt[k].grad.numpy(), rtol=0, atol=1e-10)
-    np.testing.assert_allclose(dx, xt.grad.numpy(), rtol=0, atol=1e-10)
+    grads = run_both_ways(scratch_cell(kind), opts, p, module, np.random.default_rng(5))
     for l in range(2):
         for d in range(2):
             want = {k: v.grad.numpy() for k, v in module.params[l][d].items()}
