@@ -10,14 +10,15 @@ from rnnbook.measure import peak_memory, time_call
 
 
 def test_time_call_is_the_median_of_the_runs():
-    sleeps = iter([0.0, 0.05, 0.0])
+    sleeps = iter([0.0, 0.3, 0.0])
 
     def f():
         time.sleep(next(sleeps))
 
     t = time_call(f, repeat=3)
-    # durations about 0, 0.05, 0: the median is the short one, not the mean (~0.017)
-    assert 0.0 <= t < 0.01
+    # durations about 0, 0.3, 0: the median is a short one, not the mean (0.1) nor the
+    # maximum; the bound leaves room for a loaded machine
+    assert 0.0 <= t < 0.05
 
 
 def test_time_call_measures_a_sleep():
@@ -55,7 +56,9 @@ def test_peak_memory_is_reproducible_for_numpy_code():
     # 11 buffers of 40 000 bytes; Python's own caches may add a few hundred bytes on a first call
     peaks = [peak_memory(f) for _ in range(4)]
     assert all(440_000 <= p < 445_000 for p in peaks)
-    assert peaks[1] == peaks[2] == peaks[3]
+    # tracemalloc also counts what other threads (a test runner's, a kernel's) allocate
+    # meanwhile, so repeated calls agree to a kilobyte rather than to the byte
+    assert max(peaks[1:]) - min(peaks[1:]) < 1024
 
 
 def test_peak_memory_excludes_memory_held_before_the_call():
