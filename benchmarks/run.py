@@ -7,7 +7,10 @@
    (PyTorch autograd through the book's step) and torch.nn.LSTM (PyTorch's own
    kernel), each the median of repeated runs after warm-up, taken in
    interleaved rounds so that a busy machine slows all of them alike. Ratios
-   are to torch.nn.LSTM in the same run. On CUDA too, when there is a GPU.
+   are to torch.nn.LSTM in the same run. On CUDA too, when there is a GPU. A last
+   row times only the matrix products every LSTM layer's forward and backward
+   compute at this size, through torch.mm: no module built from PyTorch
+   operations can go below it.
 2. RTRL against BPTT for the SRN (rnnbook.scratch.rtrl, rnnbook.scratch.bptt):
    time and peak memory (tracemalloc) as H grows and as T grows.
 
@@ -25,6 +28,7 @@ import subprocess
 import sys
 import time
 import tracemalloc
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -136,8 +140,30 @@ def lstm_functions(device):
         return run
 
     def torch_without_onednn():
-        with torch.backends.mkldnn.flags(enabled=False):
-            torch_module(ref)()
+        with warnings.catch_warnings():
+            # torch's flags() warns about Intel GPUs on every CPU-only build; nothing here
+            warnings.filterwarnings("ignore", message="TF32 acceleration on top of oneDNN")
+            with torch.backends.mkldnn.flags(enabled=False):
+                torch_module(ref)()
+
+    # The matrix products that forward + backward of any LSTM layer computes at this size,
+    # through torch.addmm / torch.mm as rnnbook.nn.LSTM calls them, and nothing else: no
+    # gates, no autograd. A module built from PyTorch operations cannot be faster.
+    G = 4 * H
+    mm = {k: torch.randn(*shape, device=device) for k, shape in (
+        ("x", (T * B, D)), ("W", (G, D)), ("U", (G, H)), ("b", (G,)),
+        ("h", (B, H)), ("g", (B, G)), ("hs", (T * B, H)), ("dG", (T * B, G)),
+    )}  # fmt: skip
+
+    def matrix_products_only():
+        torch.addmm(mm["b"], mm["x"], mm["W"].T)  # W x_t + b for all t   (T*B, 4H)
+        for _ in range(T):
+            torch.addmm(mm["g"], mm["h"], mm["U"].T)  # forward: + U h_{t-1}   (B, 4H)
+        for _ in range(T):
+            torch.addmm(mm["h"], mm["g"], mm["U"])  # backward: dL/dh_{t-1} gets U^T delta_t
+        mm["dG"].T @ mm["x"]  # dL/dW   (4H, D)
+        mm["dG"].T @ mm["hs"]  # dL/dU   (4H, H)
+        mm["dG"] @ mm["W"]  # dL/dx   (T*B, D)
 
     fns = {}
     if device == "cpu":
@@ -146,6 +172,7 @@ def lstm_functions(device):
     fns["torch.nn.LSTM"] = torch_module(ref)
     if device == "cpu":
         fns["torch.nn.LSTM, oneDNN off"] = torch_without_onednn
+    fns["matrix products only (torch.mm)"] = matrix_products_only
     return fns
 
 
