@@ -5,7 +5,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from rnnbook.scratch import bptt, gru, rtrl, srn
+from rnnbook.scratch import bptt, gru, lstm, rtrl, srn
 
 MODELS = [
     ("srn", srn, {"activation": "tanh"}),
@@ -15,6 +15,10 @@ MODELS = [
     ("gru", gru, {"reset": "before", "update": "replace"}),
     ("gru", gru, {"reset": "after", "update": "keep"}),
     ("gru", gru, {"reset": "after", "update": "replace"}),
+    ("lstm", lstm, {"variant": "standard"}),
+    ("lstm", lstm, {"variant": "no_forget"}),
+    ("lstm", lstm, {"variant": "peephole"}),
+    ("lstm", lstm, {"variant": "coupled"}),
 ]
 IDS = [f"{c}-{'-'.join(o.values())}" for c, _, o in MODELS]
 
@@ -46,6 +50,8 @@ def test_rtrl_equals_bptt(model, seed, T, B, D, H, loss, on):
     rng = np.random.default_rng(seed)
     x, y, p = make_problem(rng, module, opts, T, B, D, H, 3, loss, on)
     h0 = rng.standard_normal((B, H))
+    if cell == "lstm":
+        h0 = (h0, rng.standard_normal((B, H)))  # (h0, c0)
     L_b, g_b = bptt.full(cell, x, y, p, h0=h0, loss=loss, on=on, **opts)
     L_r, g_r = rtrl.gradients(cell, x, y, p, h0=h0, loss=loss, on=on, **opts)
     assert abs(L_r - L_b) <= 1e-12 * max(1.0, abs(L_b))
@@ -54,7 +60,7 @@ def test_rtrl_equals_bptt(model, seed, T, B, D, H, loss, on):
         np.testing.assert_allclose(g_r[k], g_b[k], rtol=1e-10, atol=1e-10, err_msg=k)
 
 
-@pytest.mark.parametrize("model", [MODELS[0], MODELS[5]], ids=[IDS[0], IDS[5]])
+@pytest.mark.parametrize("model", [MODELS[i] for i in (0, 5, 9)], ids=[IDS[i] for i in (0, 5, 9)])
 def test_online_gradient_of_each_step_equals_bptt_of_that_step(model):
     """After step t, RTRL knows dL_t/dtheta: BPTT of the prefix x_1..x_t with the loss at t only."""
     cell, module, opts = model
@@ -83,7 +89,7 @@ def test_rtrl_refuses_what_it_does_not_cover():
     rng = np.random.default_rng(8)
     x, y, p = make_problem(rng, srn, {}, 3, 1, 2, 3, 2, "cross_entropy", "every")
     with pytest.raises(ValueError, match="cell must be one of"):
-        rtrl.RTRL("lstm", p, batch_size=1)
+        rtrl.RTRL("elman", p, batch_size=1)
     with pytest.raises(ValueError, match="feedback must be one of"):
         rtrl.RTRL("srn", p, batch_size=1, feedback="output")
     with pytest.raises(ValueError, match="batch_size"):
@@ -148,3 +154,20 @@ def test_online_learning_on_a_stream_lowers_the_loss():
             p[k] -= 0.1 * g[k]
         losses.append(L)
     assert np.mean(losses[-200:]) < 0.5 * np.mean(losses[:200])
+
+
+def test_rtrl_lstm_state_and_options_are_checked():
+    rng = np.random.default_rng(12)
+    _, _, p = make_problem(rng, lstm, {"variant": "peephole"}, 3, 2, 2, 3, 2, "squared", "every")
+    with pytest.raises(ValueError, match=r"the LSTM state must be a pair \(h_prev, c_prev\)"):
+        rtrl.RTRL("lstm", p, batch_size=2, h0=np.zeros((2, 3)), variant="peephole")
+    with pytest.raises(ValueError, match=r"unexpected \['p_f', 'p_i', 'p_o'\]"):
+        rtrl.RTRL("lstm", p, batch_size=2, variant="standard")
+    with pytest.raises(ValueError, match="variant must be one of"):
+        rtrl.RTRL("lstm", p, batch_size=2, variant="gru")
+    with pytest.raises(ValueError, match=r"the lstm options are \('variant',\), got unknown"):
+        rtrl.RTRL("lstm", p, batch_size=2, reset="after")
+    learner = rtrl.RTRL("lstm", p, batch_size=2, variant="peephole")
+    n_params = sum(v.size for k, v in p.items() if k not in ("V", "c"))
+    assert learner.S.shape == (2, 2 * 3, n_params)  # [dh/dtheta; dc/dtheta]
+    assert learner.h.shape == (2, 3) and len(learner.state) == 2

@@ -14,9 +14,11 @@ step, and the memory, S_t (B, H, P) for P parameters, does not grow with T; the
 price is O(H^2 P) work per step (P ~ H^2, so H^4), against BPTT's O(H^2).
 
 Here theta is all of a cell's parameters, flattened in the order of the
-params dict. Cells: the SRN (``feedback="hidden"``, any activation) and the
-GRU (every ``reset=`` and ``update=`` convention). The forward step is the
-cell's own ``step_forward``; only the sensitivities are computed here.
+params dict. Cells: the SRN (``feedback="hidden"``, any activation), the
+GRU (every ``reset=`` and ``update=`` convention) and the LSTM (every
+``variant=``), whose state is the pair (h_t, c_t): its S_t stacks dh_t/dtheta
+on dc_t/dtheta, (B, 2H, P). The forward step is the cell's own
+``step_forward``; only the sensitivities are computed here.
 
 :class:`RTRL` consumes one time step at a time (an endless stream works);
 :func:`gradients` runs it over a whole sequence, with the arguments of
@@ -26,10 +28,10 @@ cell's own ``step_forward``; only the sensitivities are computed here.
 import numpy as np
 
 from rnnbook._checks import check_array, check_int, check_option, describe
-from rnnbook.scratch import bptt, gru, srn
+from rnnbook.scratch import bptt, gru, lstm, srn
 from rnnbook.scratch._functions import activate_backward
 
-CELLS = ("srn", "gru")
+CELLS = ("srn", "gru", "lstm")
 
 
 def _layout(params) -> dict:
@@ -129,8 +131,78 @@ def _gru_sensitivity(S, x_t, cache, params, layout, opts):
     return dZ * (n - h_prev)[..., None] + (1 - z3) * S + z3 * dN
 
 
-_MODULES = {"srn": srn, "gru": gru}
-_SENSITIVITY = {"srn": _srn_sensitivity, "gru": _gru_sensitivity}
+def _diagonal(layout, P, key, u, B, H, dtype):
+    """d+a/dp (B, H, P) for a term p * u of a pre-activation, p (H,) a diagonal weight.
+
+    The peepholes: a_k = ... + p_k u_k, so da_k/dp_j = delta_kj u_j; zero elsewhere.
+    """
+    out = np.zeros((B, H, P), dtype=dtype)
+    offset = layout[key][0]
+    k = np.arange(H)
+    out[:, k, offset + k] = u  # (B, H)
+    return out
+
+
+def _lstm_sensitivity(S, x_t, cache, params, layout, opts):
+    """S_t = [dh_t/dtheta; dc_t/dtheta] (B, 2H, P) for the LSTM, every variant.
+
+    S holds S^h_{t-1} = dh_{t-1}/dtheta in its first H rows and S^c_{t-1} =
+    dc_{t-1}/dtheta in the last H. Capital letters are sensitivities of the gates'
+    values, each (B, H, P): dI = di_t/dtheta, dF, dO, and dCt = dc~_t/dtheta.
+    """
+    h_prev, c_prev, g, f, c, tc = cache["core"]
+    variant = opts["variant"]
+    B, H = h_prev.shape
+    P = S.shape[2]
+    Sh, Sc = S[:, :H], S[:, H:]  # (B, H, P) each
+    n = len(lstm.gates(variant)) - 1  # the sigmoid gates with their own weights
+    i, o, ct = g[0], g[n - 1], g[n]  # (B, H) each
+
+    def pre(gate):
+        # d a_gate/dtheta through W_gate x_t + U_gate h_{t-1} + b_gate   (B, H, P)
+        terms = ((f"W_{gate}", x_t), (f"U_{gate}", h_prev), (f"b_{gate}", None))
+        return _direct(layout, P, terms, B, H, h_prev.dtype) + _times(params[f"U_{gate}"], Sh)
+
+    def peephole(key, u, Su):
+        # (6.43)-(6.45)  a_gate also holds p * u with u = c_{t-1} or c_t:  d(p * u)/dtheta
+        diagonal = _diagonal(layout, P, key, u, B, H, h_prev.dtype)
+        return diagonal + params[key][:, None] * Su
+
+    def sigma_prime(value):
+        return (value * (1 - value))[..., None]  # (B, H, 1)
+
+    # (6.36)  i_t = sigma(a_i)  =>  di_t/dtheta = i_t (1 - i_t) * da_i/dtheta
+    dA_i = pre("i") + (peephole("p_i", c_prev, Sc) if variant == "peephole" else 0)
+    dI = sigma_prime(i) * dA_i
+    # (6.35)  c~_t = tanh(a_c)  =>  dc~_t/dtheta = (1 - c~_t^2) * da_c/dtheta
+    dCt = (1 - ct * ct)[..., None] * pre("c")
+    # (6.33)  c_t = f_t * c_{t-1} + i_t * c~_t
+    #   =>  S^c_t = df_t/dtheta * c_{t-1} + f_t * S^c_{t-1} + di_t/dtheta * c~_t + i_t * dc~_t
+    new_Sc = dI * ct[..., None] + i[..., None] * dCt
+    if variant == "no_forget":
+        # (6.42)  f_t = 1 and has no parameters
+        new_Sc += Sc
+    else:
+        if variant == "coupled":
+            # (6.46)  f_t = 1 - i_t  =>  df_t/dtheta = -di_t/dtheta
+            dF = -dI
+        else:
+            # (6.37), (6.44)  f_t = sigma(a_f)
+            dA_f = pre("f") + (peephole("p_f", c_prev, Sc) if variant == "peephole" else 0)
+            dF = sigma_prime(f) * dA_f
+        new_Sc += dF * c_prev[..., None] + f[..., None] * Sc
+    # (6.38), (6.45)  o_t = sigma(a_o); the peephole variant's o_t looks at c_t itself
+    dA_o = pre("o") + (peephole("p_o", c, new_Sc) if variant == "peephole" else 0)
+    dO = sigma_prime(o) * dA_o
+    # (6.34)  h_t = o_t * tanh(c_t)
+    #   =>  S^h_t = do_t/dtheta * tanh(c_t) + o_t (1 - tanh^2 c_t) * S^c_t
+    new_Sh = dO * tc[..., None] + (o * (1 - tc * tc))[..., None] * new_Sc
+    return np.concatenate([new_Sh, new_Sc], axis=1)
+
+
+_MODULES = {"srn": srn, "gru": gru, "lstm": lstm}
+_SENSITIVITY = {"srn": _srn_sensitivity, "gru": _gru_sensitivity, "lstm": _lstm_sensitivity}
+_FIRST_WEIGHT = {"srn": "W", "gru": "W_z", "lstm": "W_i"}  # its shape gives (H, D)
 
 
 class RTRL:
@@ -148,15 +220,19 @@ class RTRL:
     the dict by a new array is not seen; V and c are read from the dict each step.)
 
     Args:
-        cell: "srn" (feedback="hidden") or "gru".
+        cell: "srn" (feedback="hidden"), "gru" or "lstm".
         params: the cell's parameters plus "V" (O, H) and "c" (O,).
         batch_size: B, the number of streams run side by side.
-        h0: the initial state (B, H), or None for zeros.
+        h0: the initial state (B, H) (for the LSTM the pair (h0, c0)), or None for zeros.
         loss: "cross_entropy" or "squared".
-        **options: the cell's options (activation= for the SRN, reset=, update= for the GRU).
+        **options: the cell's options (activation= for the SRN, reset=, update= for the
+            GRU, variant= for the LSTM).
 
     Attributes:
-        h: the current state (B, H).  S: the sensitivities dh/dtheta (B, H, P).
+        state: the cell's current state, h (B, H) or the LSTM's pair (h, c).
+        h: the current hidden state (B, H).
+        S: the sensitivities dh/dtheta (B, H, P); for the LSTM [dh/dtheta; dc/dtheta]
+            (B, 2H, P).
         grads: the summed gradients, keyed like params.  t: the steps taken.
 
     Raises:
@@ -169,15 +245,22 @@ class RTRL:
         check_option("cell", cell, CELLS)
         check_option("loss", loss, bptt.LOSSES)
         check_int("batch_size", batch_size)
-        allowed = {"srn": ("activation", "feedback"), "gru": ("reset", "update")}[cell]
+        allowed = {
+            "srn": ("activation", "feedback"),
+            "gru": ("reset", "update"),
+            "lstm": ("variant",),
+        }[cell]
         unknown = sorted(set(options) - set(allowed))
         if unknown:
             raise ValueError(f"the {cell} options are {allowed}, got unknown {unknown}")
         if cell == "srn":
             check_option("feedback", options.get("feedback", "hidden"), ("hidden",))
             opts = srn._options(options.get("activation", "tanh"), "hidden", "identity")
-        else:
+        elif cell == "gru":
             opts = gru._options(options.get("reset", "before"), options.get("update", "keep"))
+        else:
+            opts = {"variant": options.get("variant", "standard")}
+            check_option("variant", opts["variant"], lstm.VARIANTS)
         if not isinstance(params, dict) or not {"V", "c"} <= params.keys():
             raise ValueError(
                 f"params must be a dict with the output layer's 'V' and 'c', got {describe(params)}"
@@ -185,25 +268,35 @@ class RTRL:
         cell_params = {k: v for k, v in params.items() if k not in ("V", "c")}
         # the cell checks its params and h0 against each other (with a zero input: only
         # its shape and dtype are used); then the output layer is checked against H
-        w_key = "W" if cell == "srn" else "W_z"
+        w_key = _FIRST_WEIGHT[cell]
         if w_key not in params:
             raise ValueError(f"params must have the key {w_key!r}, got keys {sorted(params)}")
         check_array(params[w_key], f"params[{w_key!r}]", shape=(None, None), dims="(H, D)")
         dtype = params[w_key].dtype
         probe = np.zeros((batch_size, params[w_key].shape[1]), dtype=dtype)
-        h = _MODULES[cell]._check(probe, h0, cell_params, opts, sequence=False)
-        H = h.shape[1]
+        check = _MODULES[cell]._check
+        if cell == "lstm":
+            state = check(probe, h0, cell_params, opts["variant"], sequence=False)
+        else:
+            state = check(probe, h0, cell_params, opts, sequence=False)
+        H = params[w_key].shape[0]
         check_array(params["c"], "params['c']", shape=(None,), dims="(O,)", dtype=dtype.name)
         O = params["c"].shape[0]
         check_array(params["V"], "params['V']", shape=(O, H), dims="(O, H)", dtype=dtype.name)
         self.cell, self.loss, self.options = cell, loss, opts
         self.params, self.cell_params = params, cell_params
-        self.h = h.copy()
+        self.state = tuple(s.copy() for s in state) if cell == "lstm" else state.copy()
         self.layout = _layout(self.cell_params)
         P = sum(v.size for v in self.cell_params.values())
-        self.S = np.zeros((batch_size, H, P), dtype=dtype)
+        rows = 2 * H if cell == "lstm" else H  # the LSTM carries dc/dtheta as well
+        self.S = np.zeros((batch_size, rows, P), dtype=dtype)
         self.t = 0
         self.reset_grads()
+
+    @property
+    def h(self) -> np.ndarray:
+        """The current hidden state h_t (B, H)."""
+        return self.state[0] if self.cell == "lstm" else self.state
 
     def reset_grads(self) -> None:
         """Set the summed gradients ``self.grads`` to zero."""
@@ -224,8 +317,8 @@ class RTRL:
             (None, None) when y_t is None.
         """
         module = _MODULES[self.cell]
-        B = self.h.shape[0]
-        D = self.cell_params["W" if self.cell == "srn" else "W_z"].shape[1]
+        B, H = self.h.shape
+        D = self.cell_params[_FIRST_WEIGHT[self.cell]].shape[1]
         if not isinstance(x_t, np.ndarray):
             raise ValueError(f"x_t must be a numpy.ndarray (B, D), got {describe(x_t)}")
         check_array(x_t, "x_t", shape=(B, D), dims="(B, D)", dtype=self.h.dtype.name)
@@ -238,17 +331,19 @@ class RTRL:
             else:
                 check_array(y_t, "y_t", shape=(B, O), dims="(B, O)", dtype=self.h.dtype.name)
         # the cell's own step; it checks x_t against params and the state
-        h, cache = module.step_forward(x_t, self.h, self.cell_params, **self.options)
+        state, cache = module.step_forward(x_t, self.state, self.cell_params, **self.options)
         self.S = _SENSITIVITY[self.cell](
             self.S, x_t, cache, self.cell_params, self.layout, self.options
         )
-        self.h = h
+        self.state = state
         self.t += 1
         if y_t is None:
             return None, None
-        L, dh, dV, dc = bptt.head_loss(h, y_t, self.params["V"], self.params["c"], self.loss)
+        V, c = self.params["V"], self.params["c"]
+        L, dh, dV, dc = bptt.head_loss(self.h, y_t, V, c, self.loss)
         # (6.28)  dL_t/dtheta = S_t^T dL_t/dh_t, summed over the batch   (P,)
-        g = self._unflatten(np.einsum("bk,bkp->p", dh, self.S))
+        # (the rows of dh_t/dtheta: all of S, or the first H of the LSTM's)
+        g = self._unflatten(np.einsum("bk,bkp->p", dh, self.S[:, :H]))
         g.update(V=dV, c=dc)
         for k in self.grads:
             self.grads[k] += g[k]
@@ -258,9 +353,10 @@ class RTRL:
 def gradients(cell, x, targets, params, *, h0=None, loss="cross_entropy", on="every", **options):
     """The loss and its gradient over a whole sequence, by RTRL.
 
-    Arguments and result as in :func:`rnnbook.scratch.bptt.full` (cell "srn" or "gru"):
-    x (T, B, D); targets int (T, B) or float (T, B, O) (``on="last"``: (B,) or (B, O));
-    params the cell's plus "V" (O, H) and "c" (O,); h0 (B, H) or None.
+    Arguments and result as in :func:`rnnbook.scratch.bptt.full` (cell "srn", "gru" or
+    "lstm"): x (T, B, D); targets int (T, B) or float (T, B, O) (``on="last"``: (B,) or
+    (B, O)); params the cell's plus "V" (O, H) and "c" (O,); h0 (B, H), for the LSTM the
+    pair (h0, c0), or None.
     Returns (L, grads), grads keyed like params.
 
     Raises:
