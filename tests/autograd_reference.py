@@ -5,6 +5,16 @@ gate, in PyTorch (in its test file), and autograd differentiates it.
 """
 
 import torch
+from hypothesis import strategies as st
+
+#: the sizes every cell's gradients are checked over, drawn by hypothesis (one seed per case)
+SIZES = dict(
+    seed=st.integers(0, 2**31),
+    T=st.integers(1, 6),
+    B=st.integers(1, 3),
+    D=st.integers(1, 4),
+    H=st.integers(1, 5),
+)
 
 
 def _leaf(a):

@@ -6,7 +6,7 @@ import itertools
 import numpy as np
 import pytest
 import torch
-from autograd_reference import autograd_sequence
+from autograd_reference import SIZES, autograd_sequence
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -59,13 +59,7 @@ def autograd(x, h0, p, d_out, d_final, conv):
     return autograd_sequence(run, x, h0, p, d_out, d_final)
 
 
-dims = dict(
-    seed=st.integers(0, 2**31),
-    T=st.integers(1, 6),
-    B=st.integers(1, 3),
-    D=st.integers(1, 4),
-    H=st.integers(1, 5),
-)
+dims = SIZES
 
 
 @pytest.mark.parametrize("conv", CONVENTIONS, ids=IDS)

@@ -4,7 +4,7 @@ against autograd and finite differences, sequence against a loop of steps."""
 import numpy as np
 import pytest
 import torch
-from autograd_reference import autograd_sequence
+from autograd_reference import SIZES, autograd_sequence
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -71,13 +71,7 @@ def autograd(x, s0, p, d_out, d_final, variant):
     )
 
 
-dims = dict(
-    seed=st.integers(0, 2**31),
-    T=st.integers(1, 6),
-    B=st.integers(1, 3),
-    D=st.integers(1, 4),
-    H=st.integers(1, 5),
-)
+dims = SIZES
 
 
 @pytest.mark.parametrize("variant", VARIANTS)

@@ -4,7 +4,7 @@ and against finite differences, step by step and over sequences."""
 import numpy as np
 import pytest
 import torch
-from autograd_reference import autograd_sequence
+from autograd_reference import SIZES, autograd_sequence
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -77,14 +77,7 @@ def autograd(x, s0, p, d_out, d_final, opts):
     return autograd_sequence(run, x, s0, p, d_out, d_final)
 
 
-dims = dict(
-    seed=st.integers(0, 2**31),
-    T=st.integers(1, 6),
-    B=st.integers(1, 3),
-    D=st.integers(1, 4),
-    H=st.integers(1, 5),
-    O=st.integers(1, 4),
-)
+dims = dict(SIZES, O=st.integers(1, 4))
 
 
 @pytest.mark.parametrize("feedback", FEEDBACKS)
