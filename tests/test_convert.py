@@ -1,32 +1,29 @@
 """rnnbook.convert: round trips, the NumPy cells against PyTorch, and bad input."""
 
-import importlib
-
 import numpy as np
 import pytest
 import torch
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from rnnbook import convert, nn
-from rnnbook.scratch import stack
+from rnnbook import cells, convert, nn
+from rnnbook.scratch import cell_module, stack
 
 F64 = torch.float64
 T, B, D, H = 6, 3, 4, 5
 
 
-def book_params(kind, opts, num_layers=1, dirs=1, seed=0, dtype=np.float64):
-    """Random book dicts of ``kind``: one plain dict, or params[layer][direction]."""
+def book_params(cell, opts, num_layers=1, dirs=1, seed=0, dtype=np.float64):
+    """Random book dicts of ``cell``: one plain dict, or params[layer][direction]."""
     rng = np.random.default_rng(seed)
-    keys = convert._expected_keys(kind, {"variant": "standard", "reset": "after", **opts})
+    opts = {"reset": "after", **opts} if cell == "gru" else opts  # the GRU PyTorch has
     layers = []
     for l in range(num_layers):
         D_l = D if l == 0 else dirs * H
         row = []
         for _ in range(dirs):
             p = {}
-            for k in keys:
-                shape = (H, D_l) if k[0] == "W" else (H, H) if k[0] == "U" else (H,)
+            for k, (shape, _) in cells.param_shapes(cell, D_l, H, **opts).items():
                 p[k] = rng.uniform(-0.6, 0.6, shape).astype(dtype)
             row.append(p)
         layers.append(row)
@@ -48,24 +45,24 @@ def assert_same_params(got, want):
 TORCH_OPTS = {"srn": {}, "lstm": {}, "gru": {"reset": "after"}}
 
 
-@pytest.mark.parametrize("kind", ["srn", "lstm", "gru"])
+@pytest.mark.parametrize("cell", ["srn", "lstm", "gru"])
 @pytest.mark.parametrize(("num_layers", "dirs"), [(1, 1), (1, 2), (2, 1), (3, 2)])
-def test_round_trip_through_torch(kind, num_layers, dirs):
-    p = book_params(kind, TORCH_OPTS[kind], num_layers, dirs)
-    module = convert.to_torch(p, kind, **TORCH_OPTS[kind])
-    assert isinstance(module, convert.TORCH_CLASSES[kind])
+def test_round_trip_through_torch(cell, num_layers, dirs):
+    p = book_params(cell, TORCH_OPTS[cell], num_layers, dirs)
+    module = convert.to_torch(p, cell, **TORCH_OPTS[cell])
+    assert isinstance(module, convert.TORCH_CLASSES[cell])
     assert (module.num_layers, module.bidirectional) == (num_layers, dirs == 2)
     assert module.weight_ih_l0.dtype == F64
     assert_same_params(convert.from_torch(module), p)
 
 
-@pytest.mark.parametrize("kind", ["srn", "lstm", "gru"])
-def test_round_trip_through_torch_cell(kind):
-    p = book_params(kind, TORCH_OPTS[kind], dtype=np.float32)
-    cell = convert.to_torch(p, kind, cell=True, **TORCH_OPTS[kind])
-    assert isinstance(cell, convert.TORCH_CELLS[kind])
-    assert cell.weight_hh.dtype == torch.float32
-    assert_same_params(convert.from_torch(cell), p)
+@pytest.mark.parametrize("cell", ["srn", "lstm", "gru"])
+def test_round_trip_through_torch_cell(cell):
+    p = book_params(cell, TORCH_OPTS[cell], dtype=np.float32)
+    module = convert.to_torch(p, cell, torch_cell=True, **TORCH_OPTS[cell])
+    assert isinstance(module, convert.TORCH_CELLS[cell])
+    assert module.weight_hh.dtype == torch.float32
+    assert_same_params(convert.from_torch(module), p)
 
 
 def test_torch_gate_order_and_biases():
@@ -80,19 +77,21 @@ def test_torch_gate_order_and_biases():
     assert not g.bias_hh_l0[: 2 * H].any() and g.bias_hh_l0[2 * H :].all()
 
 
-@pytest.mark.parametrize("kind", ["srn", "lstm", "gru"])
-@pytest.mark.parametrize("cell", [False, True])
-def test_from_torch_then_to_torch_computes_the_same(kind, cell):
+@pytest.mark.parametrize("cell", ["srn", "lstm", "gru"])
+@pytest.mark.parametrize("torch_cell", [False, True])
+def test_from_torch_then_to_torch_computes_the_same(cell, torch_cell):
     torch.manual_seed(2)
-    if cell:
-        ref = convert.TORCH_CELLS[kind](D, H, dtype=F64)
+    if torch_cell:
+        ref = convert.TORCH_CELLS[cell](D, H, dtype=F64)
         x = torch.randn(B, D, dtype=F64)
     else:
-        ref = convert.TORCH_CLASSES[kind](D, H, 2, bidirectional=True, dtype=F64)
+        ref = convert.TORCH_CLASSES[cell](D, H, 2, bidirectional=True, dtype=F64)
         x = torch.randn(T, B, D, dtype=F64)
-    back = convert.to_torch(convert.from_torch(ref), kind, cell=cell, **TORCH_OPTS[kind])
+    back = convert.to_torch(
+        convert.from_torch(ref), cell, torch_cell=torch_cell, **TORCH_OPTS[cell]
+    )
     a, b = ref(x), back(x)
-    a, b = (a[0], b[0]) if kind == "lstm" or not cell else (a, b)
+    a, b = (a[0], b[0]) if cell == "lstm" or not torch_cell else (a, b)
     a, b = (a[0], b[0]) if isinstance(a, tuple) else (a, b)
     torch.testing.assert_close(b, a, rtol=0, atol=1e-12)
 
@@ -118,12 +117,12 @@ NN_CASES = [
 ]
 
 
-@pytest.mark.parametrize(("kind", "opts"), NN_CASES)
+@pytest.mark.parametrize(("cell", "opts"), NN_CASES)
 @pytest.mark.parametrize(("num_layers", "dirs"), [(1, 1), (2, 2)])
-def test_round_trip_through_nn(kind, opts, num_layers, dirs):
-    p = book_params(kind, opts, num_layers, dirs)
-    module = convert.to_nn(p, kind, device="cpu", **opts)
-    assert isinstance(module, {"srn": nn.SRN, "lstm": nn.LSTM, "gru": nn.GRU}[kind])
+def test_round_trip_through_nn(cell, opts, num_layers, dirs):
+    p = book_params(cell, opts, num_layers, dirs)
+    module = convert.to_nn(p, cell, device="cpu", **opts)
+    assert isinstance(module, {"srn": nn.SRN, "lstm": nn.LSTM, "gru": nn.GRU}[cell])
     for k, v in opts.items():
         assert getattr(module, k) == v
     assert_same_params(convert.from_torch(module), p)
@@ -142,7 +141,7 @@ def test_to_torch_and_to_nn_dtype_argument():
 
 
 @pytest.mark.parametrize(
-    ("kind", "opts", "match"),
+    ("cell", "opts", "match"),
     [
         ("lstm", {"variant": "peephole"}, "torch.nn.LSTM is the variant 'standard'.*'peephole'"),
         ("lstm", {"variant": "no_forget"}, "cannot represent"),
@@ -153,10 +152,10 @@ def test_to_torch_and_to_nn_dtype_argument():
         ("srn", {"feedback": "output"}, "Jordan network"),
     ],
 )
-def test_unrepresentable_options(kind, opts, match):
-    p = book_params(kind, {k: v for k, v in opts.items() if k == "reset"})
+def test_unrepresentable_options(cell, opts, match):
+    p = book_params(cell, {k: v for k, v in opts.items() if k == "reset"})
     with pytest.raises(ValueError, match=match):
-        convert.to_torch(p, kind, **opts)
+        convert.to_torch(p, cell, **opts)
 
 
 def test_gru_default_needs_reset_after():
@@ -168,6 +167,66 @@ def test_gru_default_needs_reset_after():
 def test_to_nn_rejects_jordan():
     with pytest.raises(ValueError, match="Elman network"):
         convert.to_nn(book_params("srn", {}), "srn", feedback="output")
+
+
+# ---- options belong to their cell; the GRU's reset is read from the keys ----
+
+
+@pytest.mark.parametrize(
+    ("cell", "opts", "match"),
+    [
+        (
+            "lstm",
+            {"reset": "after"},
+            r"the lstm options are \('variant',\), got unknown \['reset'\]",
+        ),
+        ("gru", {"variant": "standard"}, r"the gru options are \('reset', 'update'\), .*'variant'"),
+        ("gru", {"activation": "tanh"}, r"the gru options are .* got unknown \['activation'\]"),
+        ("srn", {"update": "keep"}, r"the srn options are \('activation', 'feedback'\), "),
+        ("srn", {"nonlinearity": "relu"}, r"got unknown \['nonlinearity'\]"),
+    ],
+)
+@pytest.mark.parametrize("fn", [convert.to_torch, convert.to_nn])
+def test_option_of_another_cell_is_refused(fn, cell, opts, match):
+    with pytest.raises(ValueError, match=match):
+        fn(book_params(cell, {}), cell, **opts)
+
+
+@pytest.mark.parametrize("reset", ["before", "after"])
+def test_gru_reset_read_from_the_keys(reset):
+    """d_h present -> reset="after", absent -> "before"; checked against the NumPy stack."""
+    p = book_params("gru", {"reset": reset}, 2, 2, seed=4)
+    assert ("d_h" in p[0][0]) == (reset == "after")
+    module = convert.to_nn(p, "gru")
+    assert module.reset == reset
+    rng = np.random.default_rng(8)
+    x = rng.standard_normal((T, B, D))
+    want, _ = stack.forward("gru", x, None, p, reset=reset)
+    got, _ = module(torch.tensor(x))
+    np.testing.assert_allclose(got.detach().numpy(), want, rtol=0, atol=1e-12)
+    if reset == "after":  # the GRU PyTorch has, with no reset= needed
+        ref = convert.to_torch(p, "gru")
+        assert isinstance(ref, torch.nn.GRU)
+        np.testing.assert_allclose(ref(torch.tensor(x))[0].detach().numpy(), want, atol=1e-12)
+        assert_same_params(convert.from_torch(ref), p)
+    else:
+        with pytest.raises(ValueError, match="got reset='before', which it cannot represent"):
+            convert.to_torch(p, "gru")
+
+
+@pytest.mark.parametrize(
+    ("keys_of", "reset", "match"),
+    [
+        ("after", "before", r"reset='before' contradicts the keys: params has 'd_h'"),
+        ("before", "after", r"reset='after' contradicts the keys: params lacks 'd_h'"),
+    ],
+)
+@pytest.mark.parametrize("fn", [convert.to_torch, convert.to_nn])
+@pytest.mark.parametrize(("num_layers", "dirs"), [(1, 1), (2, 2)])
+def test_gru_reset_contradicting_the_keys(fn, keys_of, reset, match, num_layers, dirs):
+    p = book_params("gru", {"reset": keys_of}, num_layers, dirs)
+    with pytest.raises(ValueError, match=match):
+        fn(p, "gru", reset=reset)
 
 
 # ---- bad input ----
@@ -220,12 +279,12 @@ def test_bad_params_mismatched_H_between_directions():
 @pytest.mark.parametrize(
     ("kwargs", "match"),
     [
-        ({"kind": "rnn"}, "kind must be one of .* got 'rnn'"),
-        ({"kind": "lstm", "variant": "big"}, "variant must be one of .* got 'big'"),
-        ({"kind": "gru", "reset": "later"}, "reset must be one of"),
-        ({"kind": "gru", "update": 1}, "update must be one of"),
-        ({"kind": "srn", "activation": "gelu"}, "activation must be one of"),
-        ({"kind": "srn", "feedback": "input"}, "feedback must be one of"),
+        ({"cell": "rnn"}, "cell must be one of .* got 'rnn'"),
+        ({"cell": "lstm", "variant": "big"}, "variant must be one of .* got 'big'"),
+        ({"cell": "gru", "reset": "later"}, "reset must be one of"),
+        ({"cell": "gru", "update": 1}, "update must be one of"),
+        ({"cell": "srn", "activation": "gelu"}, "activation must be one of"),
+        ({"cell": "srn", "feedback": "input"}, "feedback must be one of"),
     ],
 )
 @pytest.mark.parametrize("fn", [convert.to_torch, convert.to_nn])
@@ -236,9 +295,9 @@ def test_unknown_kind_or_option(fn, kwargs, match):
 
 def test_cell_needs_one_dict():
     with pytest.raises(ValueError, match=r"params must be one dict, got 2 layer\(s\)"):
-        convert.to_torch(book_params("srn", {}, 2, 1), "srn", cell=True)
-    with pytest.raises(ValueError, match="cell must be True or False"):
-        convert.to_torch(book_params("srn", {}), "srn", cell="yes")
+        convert.to_torch(book_params("srn", {}, 2, 1), "srn", torch_cell=True)
+    with pytest.raises(ValueError, match="torch_cell must be True or False"):
+        convert.to_torch(book_params("srn", {}), "srn", torch_cell="yes")
 
 
 @pytest.mark.parametrize(
@@ -257,10 +316,6 @@ def test_from_torch_bad_module(module, match):
 # ---- the NumPy cells of rnnbook.scratch against PyTorch, through convert ----
 
 
-def scratch_cell(kind):
-    return importlib.import_module(f"rnnbook.scratch.{kind}")
-
-
 def scratch_network(cell, opts, x, hx, layers, d_out, d_finals):
     """rnnbook.scratch.stack forward and backward, returned as one tuple."""
     outputs, cache = stack.forward(cell, x, hx, layers, **opts)
@@ -268,9 +323,9 @@ def scratch_network(cell, opts, x, hx, layers, d_out, d_finals):
     return outputs, cache["final"], dx, d_states, grads
 
 
-def torch_grads_as_book(module, kind):
+def torch_grads_as_book(module, cell):
     """dL/d(book parameter) from a PyTorch module's gradients (dL/db = dL/dbias_ih)."""
-    gates = convert.TORCH_GATES[kind]
+    gates = cells.TORCH_GATE_ORDER[cell]
     G = len(gates)
     out = []
     for l in range(module.num_layers):
@@ -285,7 +340,7 @@ def torch_grads_as_book(module, kind):
             for k, gate in enumerate(gates):
                 sym = "" if gate is None else f"_{gate}"
                 g.update({f"W{sym}": W[k], f"U{sym}": U[k], f"b{sym}": b_ih[k]})
-            if kind == "gru":
+            if cell == "gru":
                 g["d_h"] = b_hh[2]
             row.append({k: v.numpy() for k, v in g.items()})
         out.append(row)
@@ -307,7 +362,7 @@ def run_both_ways(cell, opts, layers, module, rng):
     states, dL/dx and dL/d(initial states) agree to 1e-10, and returns the scratch
     parameter gradients ``grads[layer][direction]`` for the caller to compare.
     """
-    n_states = 2 if cell.__name__.endswith("lstm") else 1
+    n_states = 2 if cell == "lstm" else 1
     n = len(layers) * len(layers[0])
     x = rng.standard_normal((T, B, D))
     hx = [tuple(rng.standard_normal((B, H)) for _ in range(n_states)) for _ in range(n)]
@@ -335,15 +390,15 @@ def run_both_ways(cell, opts, layers, module, rng):
     return grads
 
 
-@pytest.mark.parametrize(("kind", "opts"), SCRATCH_CASES)
+@pytest.mark.parametrize(("cell", "opts"), SCRATCH_CASES)
 @pytest.mark.parametrize(("num_layers", "dirs"), [(1, 1), (2, 1), (1, 2), (2, 2)])
-def test_scratch_equals_torch(kind, opts, num_layers, dirs):
-    p = book_params(kind, opts, num_layers, dirs, seed=7)
+def test_scratch_equals_torch(cell, opts, num_layers, dirs):
+    p = book_params(cell, opts, num_layers, dirs, seed=7)
     layers = [[p]] if isinstance(p, dict) else p
-    ref = convert.to_torch(p, kind, **opts)
+    ref = convert.to_torch(p, cell, **opts)
     rng = np.random.default_rng(num_layers * 2 + dirs)
-    grads = run_both_ways(scratch_cell(kind), opts, layers, ref, rng)
-    want = torch_grads_as_book(ref, kind)
+    grads = run_both_ways(cell, opts, layers, ref, rng)
+    want = torch_grads_as_book(ref, cell)
     for l in range(num_layers):
         for d in range(dirs):
             assert set(grads[l][d]) == set(want[l][d])
@@ -351,21 +406,21 @@ def test_scratch_equals_torch(kind, opts, num_layers, dirs):
                 np.testing.assert_allclose(grads[l][d][k], v, rtol=0, atol=1e-10, err_msg=k)
 
 
-@pytest.mark.parametrize(("kind", "opts"), SCRATCH_CASES)
-def test_scratch_step_equals_torch_cell(kind, opts):
-    cell = scratch_cell(kind)
+@pytest.mark.parametrize(("cell", "opts"), SCRATCH_CASES)
+def test_scratch_step_equals_torch_cell(cell, opts):
+    module = cell_module(cell)
     rng = np.random.default_rng(11)
-    p = book_params(kind, opts, seed=3)
-    ref = convert.to_torch(p, kind, cell=True, **opts)
+    p = book_params(cell, opts, seed=3)
+    ref = convert.to_torch(p, cell, torch_cell=True, **opts)
     x = rng.standard_normal((B, D))
-    if kind == "lstm":
+    if cell == "lstm":
         state = (rng.standard_normal((B, H)), rng.standard_normal((B, H)))
-        (h, c), _ = cell.step_forward(x, state, p, **opts)
+        (h, c), _ = module.step_forward(x, state, p, **opts)
         h_ref, c_ref = ref(torch.tensor(x), tuple(torch.tensor(s) for s in state))
         np.testing.assert_allclose(c, c_ref.detach().numpy(), rtol=0, atol=1e-12)
     else:
         state = rng.standard_normal((B, H))
-        h, _ = cell.step_forward(x, state, p, **opts)
+        h, _ = module.step_forward(x, state, p, **opts)
         h_ref = ref(torch.tensor(x), torch.tensor(state))
     np.testing.assert_allclose(h, h_ref.detach().numpy(), rtol=0, atol=1e-12)
 
@@ -382,12 +437,12 @@ NN_VARIANTS = [
 ]
 
 
-@pytest.mark.parametrize(("kind", "opts"), NN_VARIANTS)
-def test_scratch_equals_nn_variants(kind, opts):
+@pytest.mark.parametrize(("cell", "opts"), NN_VARIANTS)
+def test_scratch_equals_nn_variants(cell, opts):
     """The variants PyTorch lacks: rnnbook.nn (autograd) against the NumPy cells (by hand)."""
-    p = book_params(kind, opts, 2, 2, seed=9)
-    module = convert.to_nn(p, kind, **opts)
-    grads = run_both_ways(scratch_cell(kind), opts, p, module, np.random.default_rng(5))
+    p = book_params(cell, opts, 2, 2, seed=9)
+    module = convert.to_nn(p, cell, **opts)
+    grads = run_both_ways(cell, opts, p, module, np.random.default_rng(5))
     for l in range(2):
         for d in range(2):
             want = {k: v.grad.numpy() for k, v in module.params[l][d].items()}
@@ -404,33 +459,28 @@ def test_bad_dtype_argument(fn):
 
 @settings(max_examples=25, deadline=None)
 @given(
-    kind=st.sampled_from(["srn", "lstm", "gru"]),
+    cell=st.sampled_from(["srn", "lstm", "gru"]),
     sizes=st.tuples(st.integers(1, 4), st.integers(1, 4)),
     num_layers=st.integers(1, 3),
     dirs=st.integers(1, 2),
     seed=st.integers(0, 2**16),
 )
-def test_round_trips_any_size(kind, sizes, num_layers, dirs, seed):
+def test_round_trips_any_size(cell, sizes, num_layers, dirs, seed):
     rng = np.random.default_rng(seed)
     D_, H_ = sizes
-    keys = convert._expected_keys(kind, {"variant": "standard", "reset": "after"})
     layers = [
         [
             {
-                k: rng.standard_normal(
-                    (H_, D_ if l == 0 else dirs * H_)
-                    if k[0] == "W"
-                    else (H_, H_)
-                    if k[0] == "U"
-                    else (H_,)
-                )
-                for k in keys
+                k: rng.standard_normal(shape)
+                for k, (shape, _) in cells.param_shapes(
+                    cell, D_ if l == 0 else dirs * H_, H_, **TORCH_OPTS[cell]
+                ).items()
             }
             for _ in range(dirs)
         ]
         for l in range(num_layers)
     ]
     p = layers[0][0] if num_layers == 1 and dirs == 1 else layers
-    opts = TORCH_OPTS[kind]
-    assert_same_params(convert.from_torch(convert.to_torch(p, kind, **opts)), p)
-    assert_same_params(convert.from_torch(convert.to_nn(p, kind, **opts)), p)
+    opts = TORCH_OPTS[cell]
+    assert_same_params(convert.from_torch(convert.to_torch(p, cell, **opts)), p)
+    assert_same_params(convert.from_torch(convert.to_nn(p, cell, **opts)), p)

@@ -11,13 +11,13 @@ import numpy as np
 import pytest
 import torch
 
-from rnnbook import convert, nn
+from rnnbook import cells, convert, nn
 
 F64 = torch.float64
 T, B, D, H = 5, 3, 4, 5
 
-# (kind, options of to_torch / to_nn, rnnbook.nn class)
-TORCH_KINDS = [
+# (cell, options of to_torch / to_nn, rnnbook.nn class)
+TORCH_CASES = [
     ("srn", {"activation": "tanh"}),
     ("srn", {"activation": "relu"}),
     ("lstm", {}),
@@ -25,10 +25,10 @@ TORCH_KINDS = [
 ]
 
 
-def torch_module(kind, opts, num_layers, bidirectional, batch_first, seed):
+def torch_module(cell, opts, num_layers, bidirectional, batch_first, seed):
     torch.manual_seed(seed)
-    extra = {"nonlinearity": opts["activation"]} if kind == "srn" else {}
-    cls = convert.TORCH_CLASSES[kind]
+    extra = {"nonlinearity": opts["activation"]} if cell == "srn" else {}
+    cls = convert.TORCH_CLASSES[cell]
     module = cls(
         D, H, num_layers, batch_first=batch_first, bidirectional=bidirectional, dtype=F64, **extra
     )
@@ -56,14 +56,14 @@ def nn_grads(module):
     return [[{k: p.grad.clone() for k, p in d.items()} for d in layer] for layer in module.params]
 
 
-def torch_grads_as_book(module, kind):
+def torch_grads_as_book(module, cell):
     """The gradients of a PyTorch module, in the book's keys, per layer and direction.
 
     The book's bias b is PyTorch's bias_ih + bias_hh, so dL/db = dL/dbias_ih, and
     dL/dbias_hh must equal it (checked here), except for the GRU's n gate, whose
     bias_hh is the book's d_h.
     """
-    gates = convert.TORCH_GATES[kind]
+    gates = cells.TORCH_GATE_ORDER[cell]
     layers = []
     for l in range(module.num_layers):
         dirs = []
@@ -97,21 +97,43 @@ def assert_dicts_close(got, want, atol=1e-10):
                 torch.testing.assert_close(dg[k], dw[k], rtol=0, atol=atol, msg=k)
 
 
+def assert_same_run(ours, ref, cell, run_ours, run_ref):
+    """Outputs, final states, input and state gradients and parameter gradients all agree.
+
+    Each run is (output, final states, x, hx) after ``run_with_loss``; hx is None, a
+    tensor, or the LSTM's pair.
+    """
+    (out_ours, fin_ours, x_ours, hx_ours), (out_ref, fin_ref, x_ref, hx_ref) = run_ours, run_ref
+    assert out_ours.shape == out_ref.shape
+    torch.testing.assert_close(out_ours, out_ref, rtol=0, atol=1e-10)
+    for a, b in zip(fin_ours, fin_ref, strict=True):
+        assert a.shape == b.shape
+        torch.testing.assert_close(a, b, rtol=0, atol=1e-10)
+    torch.testing.assert_close(x_ours.grad, x_ref.grad, rtol=0, atol=1e-10)
+    if hx_ref is not None:
+        pairs = (
+            zip(hx_ours, hx_ref, strict=True) if isinstance(hx_ref, tuple) else [(hx_ours, hx_ref)]
+        )
+        for a, b in pairs:
+            torch.testing.assert_close(a.grad, b.grad, rtol=0, atol=1e-10)
+    assert_dicts_close(nn_grads(ours), torch_grads_as_book(ref, cell))
+
+
 @pytest.mark.parametrize(
-    ("kind", "opts", "num_layers", "bidirectional", "batch_first", "with_hx"),
+    ("cell", "opts", "num_layers", "bidirectional", "batch_first", "with_hx"),
     [
-        (kind, opts, L, bi, bf, hx)
-        for (kind, opts), L, bi, bf, hx in itertools.product(
-            TORCH_KINDS, (1, 2), (False, True), (False, True), (False, True)
+        (cell, opts, L, bi, bf, hx)
+        for (cell, opts), L, bi, bf, hx in itertools.product(
+            TORCH_CASES, (1, 2), (False, True), (False, True), (False, True)
         )
     ],
 )
-def test_nn_equals_torch(kind, opts, num_layers, bidirectional, batch_first, with_hx):
+def test_nn_equals_torch(cell, opts, num_layers, bidirectional, batch_first, with_hx):
     seed = num_layers * 8 + bidirectional * 4 + batch_first * 2 + with_hx
-    ref = torch_module(kind, opts, num_layers, bidirectional, batch_first, seed)
-    ours = convert.to_nn(convert.from_torch(ref), kind, batch_first=batch_first, **opts)
-    assert type(ours).__name__ == {"srn": "SRN", "lstm": "LSTM", "gru": "GRU"}[kind]
-    n_states = 2 if kind == "lstm" else 1
+    ref = torch_module(cell, opts, num_layers, bidirectional, batch_first, seed)
+    ours = convert.to_nn(convert.from_torch(ref), cell, batch_first=batch_first, **opts)
+    assert type(ours).__name__ == {"srn": "SRN", "lstm": "LSTM", "gru": "GRU"}[cell]
+    n_states = 2 if cell == "lstm" else 1
     g = torch.Generator().manual_seed(seed)
     shape = (B, T, D) if batch_first else (T, B, D)
     x = torch.randn(shape, generator=g, dtype=F64)
@@ -128,17 +150,9 @@ def test_nn_equals_torch(kind, opts, num_layers, bidirectional, batch_first, wit
             hx_ref, hx_ours = tuple(hx_ref), tuple(hx_ours)
     out_ref, fin_ref = run_with_loss(ref, x_ref, hx_ref, n_states, seed)
     out_ours, fin_ours = run_with_loss(ours, x_ours, hx_ours, n_states, seed)
-    assert out_ours.shape == out_ref.shape
-    torch.testing.assert_close(out_ours, out_ref, rtol=0, atol=1e-10)
-    for a, b in zip(fin_ours, fin_ref, strict=True):
-        assert a.shape == b.shape
-        torch.testing.assert_close(a, b, rtol=0, atol=1e-10)
-    torch.testing.assert_close(x_ours.grad, x_ref.grad, rtol=0, atol=1e-10)
-    if with_hx:
-        pairs = zip(hx_ours, hx_ref, strict=True) if n_states == 2 else [(hx_ours, hx_ref)]
-        for a, b in pairs:
-            torch.testing.assert_close(a.grad, b.grad, rtol=0, atol=1e-10)
-    assert_dicts_close(nn_grads(ours), torch_grads_as_book(ref, kind))
+    assert_same_run(
+        ours, ref, cell, (out_ours, fin_ours, x_ours, hx_ours), (out_ref, fin_ref, x_ref, hx_ref)
+    )
 
 
 # ---- the variants PyTorch does not have, against a plain transcription of the equations ----
@@ -148,16 +162,16 @@ def sigma(a):
     return torch.sigmoid(a)
 
 
-def naive_step(kind, opts, x, state, p):
+def naive_step(cell, opts, x, state, p):
     """One step written gate by gate from the book's equations (no stacking, no fusing)."""
 
     def lin(gate):
         return x @ p[f"W_{gate}"].T + state[0] @ p[f"U_{gate}"].T + p[f"b_{gate}"]
 
-    if kind == "srn":
+    if cell == "srn":
         f = {"tanh": torch.tanh, "relu": torch.relu, "sigmoid": sigma, "identity": lambda z: z}
         return (f[opts["activation"]](x @ p["W"].T + state[0] @ p["U"].T + p["b"]),)
-    if kind == "lstm":
+    if cell == "lstm":
         h, c = state
         v = opts["variant"]
         peep_i = p["p_i"] * c if v == "peephole" else 0
@@ -183,7 +197,7 @@ def naive_step(kind, opts, x, state, p):
     return ((1 - z) * h + z * h_tilde,)
 
 
-def naive_network(kind, opts, x, hx, layers):
+def naive_network(cell, opts, x, hx, layers):
     """Stacked, bidirectional network from naive_step; x (T, B, D), hx per state (L*dirs, B, H)."""
     finals = []
     for l, dirs in enumerate(layers):
@@ -193,7 +207,7 @@ def naive_network(kind, opts, x, hx, layers):
             ts = range(x.shape[0]) if d == 0 else reversed(range(x.shape[0]))
             out = [None] * x.shape[0]
             for t in ts:
-                state = naive_step(kind, opts, x[t], state, p)
+                state = naive_step(cell, opts, x[t], state, p)
                 out[t] = state[0]
             outs.append(torch.stack(out))
             finals.append(state)
@@ -216,12 +230,12 @@ VARIANTS = [
 CLASSES = {"srn": nn.SRN, "lstm": nn.LSTM, "gru": nn.GRU}
 
 
-@pytest.mark.parametrize(("kind", "opts"), VARIANTS)
+@pytest.mark.parametrize(("cell", "opts"), VARIANTS)
 @pytest.mark.parametrize("bidirectional", [False, True])
-def test_variants_equal_naive_reference(kind, opts, bidirectional):
+def test_variants_equal_naive_reference(cell, opts, bidirectional):
     torch.manual_seed(3)
-    module = CLASSES[kind](D, H, 2, bidirectional=bidirectional, dtype=F64, **opts)
-    n_states = 2 if kind == "lstm" else 1
+    module = CLASSES[cell](D, H, 2, bidirectional=bidirectional, dtype=F64, **opts)
+    n_states = 2 if cell == "lstm" else 1
     dirs = 2 if bidirectional else 1
     x = torch.randn(T, B, D, dtype=F64)
     hx = tuple(torch.randn(2 * dirs, B, H, dtype=F64) for _ in range(n_states))
@@ -232,7 +246,7 @@ def test_variants_equal_naive_reference(kind, opts, bidirectional):
     ]
     out, fin = module(x, hx[0] if n_states == 1 else hx)
     fin = (fin,) if n_states == 1 else fin
-    out_ref, fin_ref = naive_network(kind, opts, x, hx, leaves)
+    out_ref, fin_ref = naive_network(cell, opts, x, hx, leaves)
     torch.testing.assert_close(out, out_ref, rtol=0, atol=1e-10)
     for a, b in zip(fin, fin_ref, strict=True):
         torch.testing.assert_close(a, b, rtol=0, atol=1e-10)
@@ -255,14 +269,14 @@ def test_bias_false_is_zero_bias():
     ]:
         m = cls(D, H, 2, bias=False, bidirectional=True, dtype=F64, **opts)
         assert not any(k.startswith(("b_", "d_")) or k == "b" for d in m.params[0] for k in d)
-        kind = {nn.SRN: "srn", nn.LSTM: "lstm", nn.GRU: "gru"}[cls]
+        cell = {nn.SRN: "srn", nn.LSTM: "lstm", nn.GRU: "gru"}[cls]
         params = convert.from_torch(m)  # zero biases filled in
         assert all(
-            np.all(p["b" if kind == "srn" else "b_h" if kind == "gru" else "b_i"] == 0)
+            np.all(p["b" if cell == "srn" else "b_h" if cell == "gru" else "b_i"] == 0)
             for layer in params
             for p in layer
         )
-        full = convert.to_nn(params, kind, **opts)
+        full = convert.to_nn(params, cell, **opts)
         x = torch.randn(T, B, D, dtype=F64)
         torch.testing.assert_close(m(x)[0], full(x)[0], rtol=0, atol=1e-12)
 
@@ -337,7 +351,9 @@ def test_unknown_option(cls, kwargs, match):
 
 
 BAD_INPUTS = [
-    (torch.randn(T, D), "input must have rank 3 .* got rank 2"),
+    # a rank-2 input (T, D) is one unbatched sequence, as for torch.nn.LSTM (tested below)
+    (torch.randn(D), r"input must have rank 3 .* or rank 2 .*\(T, D\).* got rank 1"),
+    (torch.randn(T, D + 1), r"input must have shape \(T, D\) = \(\*, 4\), got shape \(5, 5\)"),
     (torch.randn(T, B, D, 1), "input must have rank 3 .* got rank 4"),
     (torch.randn(T, B, D + 1), r"input must have shape \(T, B, D\) = \(\*, \*, 4\), got shape"),
     (torch.randn(T, B, D, dtype=F64), "input must have the parameters' dtype float32, got float64"),
@@ -397,3 +413,163 @@ def test_bad_lstm_state(hx, match):
 def test_bad_dtype_argument(dtype):
     with pytest.raises(ValueError, match="dtype must be None or a floating torch.dtype, got"):
         nn.LSTM(D, H, dtype=dtype)
+
+
+# ---- options and parameters come from rnnbook.cells ----
+
+
+@pytest.mark.parametrize(
+    ("cls", "kwargs", "match"),
+    [
+        (
+            nn.LSTM,
+            {"reset": "after"},
+            r"the lstm options are \('variant',\), got unknown \['reset'\]",
+        ),
+        (
+            nn.GRU,
+            {"variant": "peephole"},
+            r"the gru options are \('reset', 'update'\), .*'variant'",
+        ),
+        (
+            nn.GRU,
+            {"nonlinearity": "tanh"},
+            r"the gru options are .* got unknown \['nonlinearity'\]",
+        ),
+        # rnnbook.nn.SRN is the Elman network: the SRN's other options are not its own
+        (nn.SRN, {"feedback": "hidden"}, r"the srn options are \('activation',\), .*'feedback'"),
+        (nn.SRN, {"output_activation": "tanh"}, r"\('activation',\), .*'output_activation'"),
+        (nn.SRN, {"variant": "standard"}, r"\('activation',\), got unknown \['variant'\]"),
+    ],
+)
+def test_unknown_or_misplaced_option_names_the_allowed(cls, kwargs, match):
+    with pytest.raises(ValueError, match=match):
+        cls(D, H, **kwargs)
+
+
+def test_srn_activations_are_the_cells():
+    assert tuple(nn.srn.ACTIVATIONS) == cells.ACTIVATIONS
+
+
+@pytest.mark.parametrize(("cell", "opts"), VARIANTS)
+@pytest.mark.parametrize("bias", [True, False])
+def test_parameters_are_cells_param_shapes(cell, opts, bias):
+    m = CLASSES[cell](D, H, 2, bias=bias, bidirectional=True, **opts)
+    for l, layer in enumerate(m.params):
+        want = cells.param_shapes(cell, D if l == 0 else 2 * H, H, bias=bias, **opts)
+        for p in layer:  # (a ParameterDict built from a dict sorts its keys)
+            assert {k: tuple(v.shape) for k, v in p.items()} == {k: s for k, (s, _) in want.items()}
+    for k, v in opts.items():
+        assert getattr(m, k) == v
+    assert m.options == cells.options(cell, opts, only=CLASSES[cell].option_names)
+
+
+def test_extra_repr_names_the_options():
+    gru = nn.GRU(D, H, bias=False, reset="after")
+    assert gru.extra_repr() == "4, 5, num_layers=1, bias=False, reset='after', update='keep'"
+    lstm = nn.LSTM(D, H, 2, bidirectional=True, variant="peephole")
+    assert lstm.extra_repr() == "4, 5, num_layers=2, bidirectional=True, variant='peephole'"
+    assert nn.SRN(D, H).extra_repr() == "4, 5, num_layers=1, activation='tanh'"
+
+
+def test_gru_stacks_z_r_h():
+    m = nn.GRU(D, H, reset="after")
+    p = m.params[0][0]
+    assert cells.gates("gru") == ("z", "r", "h")
+    torch.testing.assert_close(m.stacked(p, "W"), torch.cat([p["W_z"], p["W_r"], p["W_h"]]))
+    torch.testing.assert_close(m.stacked(p, "U"), torch.cat([p["U_z"], p["U_r"], p["U_h"]]))
+
+
+# ---- unbatched input (T, D), as torch.nn.RNN/LSTM/GRU take it since PyTorch 1.11 ----
+
+
+@pytest.mark.parametrize(("cell", "opts"), TORCH_CASES)
+@pytest.mark.parametrize(("num_layers", "bidirectional"), [(1, False), (2, True)])
+@pytest.mark.parametrize("batch_first", [False, True])
+@pytest.mark.parametrize("with_hx", [False, True])
+def test_unbatched_equals_torch(cell, opts, num_layers, bidirectional, batch_first, with_hx):
+    seed = 40 + num_layers * 4 + batch_first * 2 + with_hx
+    ref = torch_module(cell, opts, num_layers, bidirectional, batch_first, seed)
+    ours = convert.to_nn(convert.from_torch(ref), cell, batch_first=batch_first, **opts)
+    n_states = 2 if cell == "lstm" else 1
+    dirs = 2 if bidirectional else 1
+    g = torch.Generator().manual_seed(seed)
+    x = torch.randn(T, D, generator=g, dtype=F64)  # batch_first is ignored: (T, D) either way
+    x_ref, x_ours = x.clone().requires_grad_(), x.clone().requires_grad_()
+    hx_ref = hx_ours = None
+    if with_hx:
+        states = [torch.randn(num_layers * dirs, H, generator=g, dtype=F64) for _ in "hc"]
+        hx_ref = tuple(t.clone().requires_grad_() for t in states[:n_states])
+        hx_ours = tuple(t.clone().requires_grad_() for t in states[:n_states])
+        if n_states == 1:
+            hx_ref, hx_ours = hx_ref[0], hx_ours[0]
+    out_ref, fin_ref = run_with_loss(ref, x_ref, hx_ref, n_states, seed)
+    out_ours, fin_ours = run_with_loss(ours, x_ours, hx_ours, n_states, seed)
+    assert out_ref.shape == (T, dirs * H)
+    for b in fin_ref:
+        assert b.shape == (num_layers * dirs, H)
+    assert_same_run(
+        ours, ref, cell, (out_ours, fin_ours, x_ours, hx_ours), (out_ref, fin_ref, x_ref, hx_ref)
+    )
+
+
+@pytest.mark.parametrize(("cell", "opts"), VARIANTS)
+def test_unbatched_variants_equal_naive_reference(cell, opts):
+    torch.manual_seed(5)
+    module = CLASSES[cell](D, H, 2, bidirectional=True, dtype=F64, **opts)
+    n_states = 2 if cell == "lstm" else 1
+    x = torch.randn(T, D, dtype=F64)
+    hx = tuple(torch.randn(4, H, dtype=F64) for _ in range(n_states))
+    params = [[{k: v.detach() for k, v in d.items()} for d in layer] for layer in module.params]
+    out, fin = module(x, hx[0] if n_states == 1 else hx)
+    fin = (fin,) if n_states == 1 else fin
+    # the reference on a batch of one
+    out_ref, fin_ref = naive_network(
+        cell, opts, x.unsqueeze(1), tuple(s.unsqueeze(1) for s in hx), params
+    )
+    assert out.shape == (T, 2 * H)
+    torch.testing.assert_close(out, out_ref.squeeze(1), rtol=0, atol=1e-10)
+    for a, b in zip(fin, fin_ref, strict=True):
+        assert a.shape == (4, H)
+        torch.testing.assert_close(a, b.squeeze(1), rtol=0, atol=1e-10)
+
+
+@pytest.mark.parametrize(
+    ("hx", "match"),
+    [
+        (
+            torch.zeros(2, 1, H),
+            r"h_0 must have rank 2 with shape \(num_layers \* num_directions, H\)",
+        ),
+        (torch.zeros(2, H + 1), r"h_0 must have shape .*= \(2, 5\), got shape \(2, 6\)"),
+        (torch.zeros(1, H), r"h_0 must have shape .*, got shape \(1, 5\)"),
+        (torch.zeros(2, H, dtype=F64), "h_0 must have the parameters' dtype float32"),
+    ],
+)
+@pytest.mark.parametrize("cls", [nn.SRN, nn.GRU])
+def test_bad_unbatched_state(cls, hx, match):
+    with pytest.raises(ValueError, match=match):
+        cls(D, H, 2)(torch.randn(T, D), hx)
+
+
+@pytest.mark.parametrize(
+    ("hx", "match"),
+    [
+        ((torch.zeros(1, B, H), torch.zeros(1, B, H)), r"h_0 must have rank 2 .*\(1, 5\)"),
+        ((torch.zeros(1, H), torch.zeros(1, 1, H)), r"c_0 must have rank 2 .*\(1, 5\)"),
+        ((torch.zeros(1, H), torch.zeros(1, H + 1)), r"c_0 must have shape .*\(1, 5\)"),
+        (torch.zeros(1, H), "hx must be a pair"),
+    ],
+)
+def test_bad_unbatched_lstm_state(hx, match):
+    with pytest.raises(ValueError, match=match):
+        nn.LSTM(D, H)(torch.randn(T, D), hx)
+
+
+def test_batched_state_with_unbatched_input_torch_refuses_too():
+    # the same mistake torch.nn.GRU refuses (with a RuntimeError): a batched h_0 for one sequence
+    ref = torch.nn.GRU(D, H)
+    with pytest.raises(RuntimeError):
+        ref(torch.randn(T, D), torch.zeros(1, 1, H))
+    with pytest.raises(ValueError, match="h_0 must have rank 2"):
+        convert.to_nn(convert.from_torch(ref), "gru")(torch.randn(T, D), torch.zeros(1, 1, H))

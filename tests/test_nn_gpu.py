@@ -61,3 +61,16 @@ def test_cpu_input_to_cuda_module_is_refused():
     m = nn.SRN(4, 6, device="cuda")
     with pytest.raises(ValueError, match="must be on the parameters' device cuda"):
         m(torch.randn(5, 3, 4))
+
+
+def test_cuda_unbatched_equals_cpu():
+    torch.manual_seed(2)
+    cpu = nn.GRU(4, 6, 2, bidirectional=True, reset="after", dtype=torch.float64)
+    gpu = convert.to_nn(convert.from_torch(cpu), "gru", device="cuda")
+    x = torch.randn(7, 4, dtype=torch.float64)  # one sequence (T, D)
+    h0 = torch.randn(4, 6, dtype=torch.float64)  # (num_layers * num_directions, H)
+    out_c, h_c = cpu(x, h0)
+    out_g, h_g = gpu(x.cuda(), h0.cuda())
+    assert out_g.shape == (7, 12) and h_g.shape == (4, 6)
+    torch.testing.assert_close(out_g.cpu(), out_c, rtol=0, atol=1e-10)
+    torch.testing.assert_close(h_g.cpu(), h_c, rtol=0, atol=1e-10)

@@ -53,3 +53,55 @@ CASES = [
 def test_bad_input_is_a_value_error(call, match):
     with pytest.raises(ValueError, match=match):
         call()
+
+
+# ---- an option that belongs to another cell, or to none, is a ValueError naming the allowed ----
+
+
+def _problem():
+    rng = np.random.default_rng(0)
+    p = srn.init_params(3, 4, rng)
+    p["V"], p["c"] = np.zeros((2, 4)), np.zeros(2)
+    return rng.standard_normal((3, 1, 3)), np.zeros((3, 1), dtype=np.int64), p
+
+
+def _cell_calls():
+    from rnnbook.scratch import gru, lstm, rtrl, stack
+
+    x, y, p = _problem()
+    cell_p = {k: p[k] for k in ("W", "U", "b")}
+    rng = np.random.default_rng(1)
+    return [
+        ("srn", lambda **o: srn.forward(x, None, cell_p, **o)),
+        ("srn", lambda **o: srn.step_forward(x[0], None, cell_p, **o)),
+        ("srn", lambda **o: srn.init_params(3, 4, rng, **o)),
+        ("lstm", lambda **o: lstm.init_params(3, 4, rng, **o)),
+        ("gru", lambda **o: gru.init_params(3, 4, rng, **o)),
+        ("srn", lambda **o: bptt.full("srn", x, y, p, **o)),
+        ("srn", lambda **o: bptt.truncated("srn", x, y, p, k1=1, k2=2, **o)),
+        ("srn", lambda **o: rtrl.RTRL("srn", p, batch_size=1, **o)),
+        ("srn", lambda **o: rtrl.gradients("srn", x, y, p, **o)),
+        ("srn", lambda **o: stack.forward("srn", x, None, [[cell_p]], **o)),
+    ]
+
+
+#: an option of each cell, to be passed to the others
+OTHERS = {"srn": {"activation": "tanh"}, "lstm": {"variant": "peephole"}, "gru": {"reset": "after"}}
+
+
+CALL_CELLS = ["srn", "srn", "srn", "lstm", "gru", "srn", "srn", "srn", "srn", "srn"]
+
+
+@pytest.mark.parametrize(
+    ("index", "owner"),
+    [(i, o) for i, c in enumerate(CALL_CELLS) for o in [*OTHERS, None] if o != c],
+)
+def test_a_misplaced_option_is_a_value_error_naming_the_allowed(index, owner):
+    cell, call = _cell_calls()[index]
+    assert cell == CALL_CELLS[index]
+    option = OTHERS[owner] if owner else {"colour": 1}
+    name = next(iter(option))
+    with pytest.raises(
+        ValueError, match=rf"the {cell} options are \(.*\), got unknown \['{name}'\]"
+    ):
+        call(**option)

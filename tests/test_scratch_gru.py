@@ -10,6 +10,7 @@ from autograd_reference import SIZES, autograd_sequence
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from rnnbook import cells
 from rnnbook.gradcheck import numerical_gradient, relative_error
 from rnnbook.scratch import gru
 
@@ -17,7 +18,11 @@ TOL = 1e-7
 # finite differences resolve a gradient to about 1e-10 in absolute terms: a gradient whose
 # entries are all below 1e-2 (a saturated unit) is compared with 1e-2 instead of its own size
 FD_FLOOR = 1e-2
-CONVENTIONS = [dict(reset=r, update=u) for r, u in itertools.product(gru.RESETS, gru.UPDATES)]
+GRU_OPTIONS = cells.OPTIONS["gru"]
+CONVENTIONS = [
+    dict(reset=r, update=u)
+    for r, u in itertools.product(GRU_OPTIONS["reset"], GRU_OPTIONS["update"])
+]
 IDS = [f"{c['reset']}-{c['update']}" for c in CONVENTIONS]
 
 

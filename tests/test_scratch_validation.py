@@ -4,7 +4,8 @@ before any arithmetic."""
 import numpy as np
 import pytest
 
-from rnnbook.scratch import _sequence, gru, lstm, srn
+from rnnbook import _checks
+from rnnbook.scratch import gru, lstm, srn
 
 T, B, D, H, O = 3, 2, 4, 5, 2
 
@@ -58,7 +59,8 @@ CASES = [
     (
         "D mismatch",
         lambda x, s, p, o: (np.zeros((T, B, D + 1)), s, p, o),
-        r"params\['W(_[a-z])?'\] must have shape \(H, D\) = \(5, 5\), got shape \(5, 4\)",
+        r"x has D = 5 features .* where the parameters expect D = 4 "
+        r"\(params\['W(_[a-z])?'\] is \(H, D\) = \(5, 4\)\)",
     ),
     (
         "H mismatch",
@@ -174,11 +176,16 @@ OPTION_CASES = {
 def no_arithmetic(monkeypatch):
     """Fail the test if a check lets the computation start."""
 
-    def forbidden(*args, **kwargs):
+    # every cell checks all of its arguments in check_cell_inputs, the first thing it
+    # calls; the arithmetic follows when that call returns
+    real = _checks.check_cell_inputs
+
+    def checked_or_forbidden(*args, **kwargs):
+        real(*args, **kwargs)
         raise AssertionError("the computation started before the input was rejected")
 
-    monkeypatch.setattr(_sequence, "forward", forbidden)
-    monkeypatch.setattr(_sequence, "step_forward", forbidden)
+    for module in (srn, lstm, gru):
+        monkeypatch.setattr(module, "check_cell_inputs", checked_or_forbidden)
 
 
 @pytest.mark.parametrize("cell", CELLS)
@@ -266,7 +273,7 @@ def test_backward_rejects_bad_gradients(cell):
     with pytest.raises(ValueError, match=r"cache must be the cache returned by .*step_forward"):
         module.step_backward(np.zeros_like(out[0]), cache)
     bad_step = (np.zeros((B, H + 1)), np.zeros((B, H))) if cell == "lstm" else np.zeros((B, S + 1))
-    with pytest.raises(ValueError, match=r"d_state(\[0\])? must have shape"):
+    with pytest.raises(ValueError, match=r"(d_state|dh_t)(\[0\])? must have shape"):
         module.step_backward(bad_step, step_cache)
 
 

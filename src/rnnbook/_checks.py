@@ -140,12 +140,17 @@ def check_option(name: str, value, allowed: Iterable) -> None:
         raise ValueError(f"{name} must be one of {allowed}, got {got}")
 
 
-def check_int(name: str, value, *, minimum: int = 1) -> None:
-    """Check that ``value`` is an int (not a bool) and at least ``minimum``; else ValueError."""
+def check_int(name: str, value, *, minimum: int = 1) -> int:
+    """Check that ``value`` is an int (not a bool) and at least ``minimum``; return it as an int.
+
+    Raises:
+        ValueError: naming the minimum and what came.
+    """
     if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
         raise ValueError(f"{name} must be an int >= {minimum}, got {describe(value)}")
     if value < minimum:
         raise ValueError(f"{name} must be an int >= {minimum}, got {value}")
+    return int(value)
 
 
 def check_rng(rng, name: str = "rng") -> None:
@@ -155,3 +160,121 @@ def check_rng(rng, name: str = "rng") -> None:
             f"{name} must be a numpy.random.Generator (e.g. np.random.default_rng(0)), "
             f"got {describe(rng)}"
         )
+
+
+# ---- the NumPy cells' inputs, checked against the cells' schema ----------------------
+
+
+def check_x(x, sequence: bool) -> str:
+    """Check a NumPy cell's input x (T, B, D) or x_t (B, D); return its dtype name."""
+    name, dims = ("x", "(T, B, D)") if sequence else ("x_t", "(B, D)")
+    if not isinstance(x, np.ndarray):
+        raise ValueError(f"{name} must be a numpy.ndarray {dims}, got {describe(x)}")
+    check_array(x, name, shape=(None,) * (3 if sequence else 2), dims=dims)
+    if 0 in x.shape:
+        raise ValueError(f"{name} must have every size in {dims} >= 1, got shape {x.shape}")
+    return x.dtype.name
+
+
+def check_state(state, name: str, shape: tuple, dims: str, dtype: str):
+    """Check one array of a state; ``None`` means zeros of ``shape``. Returns the array."""
+    if state is None:
+        return np.zeros(shape, dtype=dtype)
+    if not isinstance(state, np.ndarray):
+        raise ValueError(f"{name} must be a numpy.ndarray {dims}, got {describe(state)}")
+    check_array(state, name, shape=shape, dims=dims, dtype=dtype)
+    return state
+
+
+def check_cell_inputs(cell: str, x, state, params, opts: dict, *, sequence: bool):
+    """Check a NumPy cell's x, state and params against each other, before any arithmetic.
+
+    Args:
+        cell: "srn", "lstm" or "gru".  x: x (T, B, D) or, for one step, x_t (B, D).
+        state: the initial or previous state (the LSTM's pair (h, c)), or None for zeros.
+        params: the cell's parameter dict.  opts: the cell's checked options.
+        sequence: whether x is a whole sequence.
+
+    Returns:
+        the state, with zeros where None was given: an array (B, H) (the Jordan
+        network's (B, O)), or the LSTM's pair of arrays.
+
+    Raises:
+        ValueError: naming what was expected and what came. The sizes D, H (and O)
+            are read from the parameters, so an input whose width does not match is
+            blamed on the input.
+    """
+    from rnnbook import cells
+
+    dtype = check_x(x, sequence)
+    if not isinstance(params, Mapping):
+        raise ValueError(f"params must be a dict, got {type(params).__name__}")
+    jordan = cell == "srn" and opts["feedback"] == "output"
+    check_keys(params, cells.param_shapes(cell, 1, 1, O=1, **opts))
+    # H and D from the first gate's W (O from c); then every array is checked against them
+    W = cells.key("W", cells.gates(cell, **opts)[0])
+    check_array(params[W], f"params[{W!r}]", shape=(None, None), dims="(H, D)", dtype=dtype)
+    H, D = params[W].shape
+    if x.shape[-1] != D:
+        xname, xdims = ("x", "(T, B, D)") if sequence else ("x_t", "(B, D)")
+        raise ValueError(
+            f"{xname} has D = {x.shape[-1]} features ({xname} {xdims} = {x.shape}) where the "
+            f"parameters expect D = {D} (params[{W!r}] is (H, D) = {params[W].shape})"
+        )
+    O = None
+    if jordan:
+        check_array(params["c"], "params['c']", shape=(None,), dims="(O,)", dtype=dtype)
+        O = params["c"].shape[0]
+    check_params(params, cells.param_shapes(cell, D, H, O=O, **opts), dtype=dtype)
+    B = x.shape[-2]
+    names = cells.state_names(cell, sequence=sequence, **opts)
+    if cell == "lstm":
+        state = (None, None) if state is None else state
+        if not (isinstance(state, (tuple, list)) and len(state) == 2):
+            raise ValueError(
+                f"the LSTM state must be a pair ({', '.join(names)}), got {describe(state)}"
+            )
+        return tuple(
+            check_state(s, n, (B, H), "(B, H)", dtype) for s, n in zip(state, names, strict=True)
+        )
+    if jordan:
+        return check_state(state, names[0], (B, O), "(B, O)", dtype)
+    return check_state(state, names[0], (B, H), "(B, H)", dtype)
+
+
+def check_cache(cache, cell: str, kind: str) -> None:
+    """Check that ``cache`` came from ``cell``'s ``step_forward`` (kind "step") or ``forward``."""
+    if not (isinstance(cache, dict) and cache.get("cell") == cell and cache.get("kind") == kind):
+        maker = f"{cell}.step_forward" if kind == "step" else f"{cell}.forward"
+        raise ValueError(f"cache must be the cache returned by {maker}, got {describe(cache)}")
+
+
+def check_state_grad(d, like, name: str) -> None:
+    """Check a state's gradient against the state: one array, or the LSTM's pair (dh, dc)."""
+    if isinstance(like, tuple):
+        if not (isinstance(d, (tuple, list)) and len(d) == len(like)):
+            raise ValueError(f"{name} must be a pair (dh, dc) of arrays, got {describe(d)}")
+        for k, (dk, lk) in enumerate(zip(d, like, strict=True)):
+            check_array(dk, f"{name}[{k}]", shape=lk.shape, dtype=dtype_name(lk))
+    else:
+        check_array(d, name, shape=like.shape, dtype=dtype_name(like))
+
+
+def check_backward(d_outputs, cache, d_final, cell: str, dims: str = "(T, B, H)"):
+    """Check the arguments of a NumPy cell's sequence ``backward``.
+
+    Returns the gradient arriving at the final state: ``d_final``, or zeros like the
+    final state when it is None.
+    """
+    check_cache(cache, cell, "sequence")
+    outputs = cache["outputs"]
+    check_array(d_outputs, "d_outputs", shape=outputs.shape, dims=dims, dtype=dtype_name(outputs))
+    final = cache["final"]
+    if d_final is None:
+        return (
+            tuple(np.zeros_like(s) for s in final)
+            if isinstance(final, tuple)
+            else (np.zeros_like(final))
+        )
+    check_state_grad(d_final, final, "d_final")
+    return tuple(d_final) if isinstance(final, tuple) else d_final

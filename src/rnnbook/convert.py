@@ -3,7 +3,8 @@
 The book keeps one dictionary per layer and direction, keyed by its symbols
 (``W``, ``U``, ``b`` for the SRN; ``W_i``, ``U_i``, ``b_i``, ... for the LSTM;
 ``W_z``, ``U_z``, ``b_z``, ... for the GRU), with NumPy arrays as values: the
-layout of ``rnnbook.scratch``. A network of several layers or two directions is
+layout of ``rnnbook.scratch``, with the keys and shapes of
+``rnnbook.cells.param_shapes``. A network of several layers or two directions is
 
     params[layer][direction]    a list over layers of lists over directions of dicts,
 
@@ -11,10 +12,17 @@ direction 0 reading the sequence forwards and direction 1 backwards; layer
 l > 0 has ``W_*`` of shape (H, num_directions * H). One layer in one direction
 is the plain dict.
 
+The cell is named by a string, ``cell="srn"``, ``"lstm"`` or ``"gru"``, and its
+options are keyword arguments, those of ``rnnbook.cells.OPTIONS[cell]``; an option
+of another cell raises a ``ValueError``. The GRU's ``reset`` is read from the keys
+when it is not given: a dict with ``d_h`` is ``reset="after"``, one without it
+``reset="before"``.
+
 PyTorch differs in three ways, each reconciled here:
 
-1. gates are stacked in one matrix, in the order i, f, g (= c~), o for the LSTM
-   and r, z, n (= h~) for the GRU: ``weight_ih_l0`` is (4H, D) or (3H, D);
+1. gates are stacked in one matrix, in the order ``rnnbook.cells.TORCH_GATE_ORDER``:
+   i, f, g (= c~), o for the LSTM and r, z, n (= h~) for the GRU: ``weight_ih_l0``
+   is (4H, D) or (3H, D);
 2. each layer has two bias vectors, ``bias_ih`` and ``bias_hh``; the book has one
    per gate, their sum. ``to_torch`` puts the book's bias in ``bias_ih`` and zeros
    in ``bias_hh``; ``from_torch`` adds the two. The GRU's candidate is the
@@ -32,75 +40,94 @@ from collections.abc import Mapping
 import numpy as np
 import torch
 
-from rnnbook._checks import check_array, check_option, check_params, describe, dtype_name
+from rnnbook import cells
+from rnnbook._checks import check_array, check_params, describe, dtype_name
 from rnnbook.nn._checks import check_float_dtype
-
-KINDS = ("srn", "lstm", "gru")
-
-#: the book's gates in PyTorch's stacking order
-TORCH_GATES = {"srn": (None,), "lstm": ("i", "f", "c", "o"), "gru": ("r", "z", "h")}
 
 TORCH_CLASSES = {"srn": torch.nn.RNN, "lstm": torch.nn.LSTM, "gru": torch.nn.GRU}
 TORCH_CELLS = {"srn": torch.nn.RNNCell, "lstm": torch.nn.LSTMCell, "gru": torch.nn.GRUCell}
 
-
-def _key(symbol, gate):
-    return symbol if gate is None else f"{symbol}_{gate}"
-
-
-def _expected_keys(kind, opts):
-    """The book's keys for one layer and direction of ``kind`` with options ``opts``."""
-    if kind == "srn":
-        return ["W", "U", "b"]
-    if kind == "lstm":
-        gates = ("i", "o", "c") if opts["variant"] in ("no_forget", "coupled") else "ifoc"
-        keys = [f"{s}_{g}" for g in gates for s in ("W", "U", "b")]
-        return keys + (["p_i", "p_f", "p_o"] if opts["variant"] == "peephole" else [])
-    keys = [f"{s}_{g}" for g in "zrh" for s in ("W", "U", "b")]
-    return keys + (["d_h"] if opts["reset"] == "after" else [])
+#: the options of the book's cell that PyTorch's modules compute (the GRU's reset="after")
+_TORCH_OPTIONS = {"srn": {}, "lstm": {}, "gru": {"reset": "after"}}
 
 
-def _options(kind, activation, variant, reset, update, feedback):
-    """Check the options of ``kind`` and return those that apply to it."""
-    check_option("kind", kind, KINDS)
-    if kind == "srn":
-        check_option("activation", activation, ("tanh", "relu", "sigmoid", "identity"))
-        check_option("feedback", feedback, ("hidden", "output"))
-        return {"activation": activation, "feedback": feedback}
-    if kind == "lstm":
-        check_option("variant", variant, ("standard", "no_forget", "peephole", "coupled"))
-        return {"variant": variant}
-    check_option("reset", reset, ("before", "after"))
-    check_option("update", update, ("keep", "replace"))
-    return {"reset": reset, "update": update}
+# -- options and checks, shared by to_torch and to_nn -------------------------------------
 
 
-def _require_torch_options(kind, opts):
-    """Raise when PyTorch's modules cannot represent the options ``opts`` of ``kind``."""
-    if kind == "srn" and opts["feedback"] != "hidden":
+def _first_dict(params):
+    """The dict of layer 0, direction 0, or None when ``params`` has no such dict."""
+    if isinstance(params, Mapping):
+        return params
+    if isinstance(params, (list, tuple)) and params and isinstance(params[0], (list, tuple)):
+        if params[0] and isinstance(params[0][0], Mapping):
+            return params[0][0]
+    return None
+
+
+def _options(params, cell, given):
+    """Check the cell and its options ``given``; fill in the defaults.
+
+    The GRU's ``reset`` not given is read from the keys: ``d_h`` present -> "after",
+    absent -> "before". Given, it must agree with them.
+
+    Raises:
+        ValueError: for an unknown cell, an option that is not the cell's (naming the
+            allowed ones), a value that is not allowed, or a reset the keys contradict.
+    """
+    # the book's Elman SRN dict has no output layer: its output_activation is not an option here
+    only = ("activation", "feedback") if cell == "srn" else None
+    opts = cells.options(cell, given, only=only)
+    first = _first_dict(params)
+    if cell != "gru" or first is None:
+        return opts  # a malformed params is reported by _check_network
+    from_keys = "after" if "d_h" in first else "before"
+    if "reset" not in given:
+        opts["reset"] = from_keys
+    elif given["reset"] != from_keys:
+        has = "has" if from_keys == "after" else "lacks"
+        raise ValueError(
+            f"reset={given['reset']!r} contradicts the keys: params {has} 'd_h', the bias "
+            f"of reset='after', so they are a reset={from_keys!r} GRU (leave reset out to "
+            "read it from the keys)"
+        )
+    return opts
+
+
+def _require_torch_options(cell, opts):
+    """Raise when PyTorch's modules cannot represent the options ``opts`` of ``cell``."""
+    if cell == "srn" and opts["feedback"] != "hidden":
         raise ValueError(
             "torch.nn.RNN feeds back the hidden state (feedback='hidden'); "
             f"a Jordan network (feedback={opts['feedback']!r}) has no PyTorch counterpart"
         )
-    if kind == "srn" and opts["activation"] not in ("tanh", "relu"):
+    if cell == "srn" and opts["activation"] not in ("tanh", "relu"):
         raise ValueError(
             "torch.nn.RNN's nonlinearity is 'tanh' or 'relu', "
             f"got activation={opts['activation']!r}"
         )
-    if kind == "lstm" and opts["variant"] != "standard":
+    if cell == "lstm" and opts["variant"] != "standard":
         raise ValueError(
             f"torch.nn.LSTM is the variant 'standard'; got variant={opts['variant']!r}, "
             "which it cannot represent"
         )
-    if kind == "gru" and opts["reset"] != "after":
+    if cell == "gru" and opts["reset"] != "after":
         raise ValueError(
             "torch.nn.GRU applies the reset gate after U_h (reset='after', with 'd_h'); "
             f"got reset={opts['reset']!r}, which it cannot represent"
         )
-    if kind == "gru" and opts["update"] != "keep":
+    if cell == "gru" and opts["update"] != "keep":
         raise ValueError(
             "torch.nn.GRU keeps h_{t-1} with weight z_t (update='keep'); "
             f"got update={opts['update']!r}, which it cannot represent"
+        )
+
+
+def _require_nn_options(cell, opts):
+    """Raise when ``rnnbook.nn``'s modules cannot represent the options ``opts`` of ``cell``."""
+    if cell == "srn" and opts["feedback"] != "hidden":
+        raise ValueError(
+            "rnnbook.nn.SRN is the Elman network (feedback='hidden'), "
+            f"got feedback={opts['feedback']!r}"
         )
 
 
@@ -129,20 +156,21 @@ def _layers(params):
     return layers, False
 
 
-def _check_network(params, kind, opts):
+def _check_network(params, cell, opts):
     """Check a network's dictionaries; return (layers, plain, D, H, dtype name).
 
-    Every dict must have exactly the keys of ``kind`` with ``opts``, with shapes
-    W_* (H, D_l), U_* (H, H), b_*, d_h, p_* (H,), where D_l = D for layer 0 and
-    num_directions * H above, all in one floating dtype, all finite.
+    Every dict must have exactly the keys of ``cells.param_shapes(cell, D_l, H, **opts)``
+    with those shapes -- W_* (H, D_l), U_* (H, H), b_*, d_h, p_* (H,), where D_l = D
+    for layer 0 and num_directions * H above -- all in one floating dtype, all finite.
     """
     layers, plain = _layers(params)
-    keys = _expected_keys(kind, opts)
     first = layers[0][0]
     where = "params" if plain else "params[0][0]"
     if not isinstance(first, Mapping):
         raise ValueError(f"{where} must be a dict, got {describe(first)}")
-    W0, U0 = keys[0], keys[1]  # the first gate's W and U
+    keys = list(cells.param_shapes(cell, 1, 1, **opts))  # the keys, whatever the sizes
+    gate = cells.gates(cell, **opts)[0]
+    W0, U0 = cells.key("W", gate), cells.key("U", gate)  # the first gate's W and U
     for k in (W0, U0):
         if k not in first:
             raise ValueError(f"{where} must have the keys {keys}; missing {k!r}")
@@ -152,18 +180,47 @@ def _check_network(params, kind, opts):
     dirs = len(layers[0])
     for l, directions in enumerate(layers):
         D_l = D if l == 0 else dirs * H
-        expected = {}
-        for k in keys:
-            if k.startswith("W"):
-                expected[k] = ((H, D_l), "(H, D)" if l == 0 else "(H, num_directions * H)")
-            elif k.startswith("U"):
-                expected[k] = ((H, H), "(H, H)")
-            else:
-                expected[k] = ((H,), "(H,)")
+        expected = {
+            # above layer 0 the input is the directions' outputs, concatenated
+            k: (shape, "(H, num_directions * H)" if l > 0 and text == "(H, D)" else text)
+            for k, (shape, text) in cells.param_shapes(cell, D_l, H, **opts).items()
+        }
         for d, p in enumerate(directions):
             name = "params" if plain else f"params[{l}][{d}]"
             check_params(p, expected, dtype=dtype, name=name)
     return layers, plain, D, H, dtype
+
+
+def _prepare(params, cell, given, dtype, require):
+    """What ``to_torch`` and ``to_nn`` check before they build a module.
+
+    Args:
+        params, cell: as for :func:`to_torch`.
+        given: the options passed.
+        dtype: the ``dtype`` argument (None or a floating ``torch.dtype``).
+        require: raises for the options the target modules cannot represent.
+    Returns:
+        (opts, layers, plain, D, H, the arrays' torch dtype): the options with defaults,
+        the dicts as ``layers[layer][direction]``, whether ``params`` was one dict, the
+        input and hidden sizes.
+    """
+    opts = _options(params, cell, given)
+    require(cell, opts)
+    check_float_dtype(dtype)
+    layers, plain, D, H, dtype_str = _check_network(params, cell, opts)
+    return opts, layers, plain, D, H, getattr(torch, dtype_str)
+
+
+def _check_flag(name, value):
+    if not isinstance(value, bool):
+        raise ValueError(f"{name} must be True or False, got {value!r}")
+
+
+def _moved(module, device, dtype):
+    """The module on ``device`` in ``dtype``, where they are given."""
+    if device is not None or dtype is not None:
+        module = module.to(device=device, dtype=dtype)
+    return module
 
 
 def _tensor(a):
@@ -180,22 +237,22 @@ def _numpy(t):
 # -- the book <-> PyTorch ----------------------------------------------------------------
 
 
-def _book_to_torch(p, kind):
+def _book_to_torch(p, cell):
     """One layer and direction: the book's dict -> PyTorch's four tensors, in PyTorch order."""
-    gates = TORCH_GATES[kind]
-    weight_ih = torch.cat([_tensor(p[_key("W", g)]) for g in gates])  # (G*H, D)
-    weight_hh = torch.cat([_tensor(p[_key("U", g)]) for g in gates])  # (G*H, H)
-    bias_ih = torch.cat([_tensor(p[_key("b", g)]) for g in gates])  # (G*H,)
+    gates = cells.TORCH_GATE_ORDER[cell]
+    weight_ih = torch.cat([_tensor(p[cells.key("W", g)]) for g in gates])  # (G*H, D)
+    weight_hh = torch.cat([_tensor(p[cells.key("U", g)]) for g in gates])  # (G*H, H)
+    bias_ih = torch.cat([_tensor(p[cells.key("b", g)]) for g in gates])  # (G*H,)
     bias_hh = torch.zeros_like(bias_ih)  # (G*H,)
-    if kind == "gru":
-        H = weight_hh.shape[1]
-        bias_hh[2 * H :] = _tensor(p["d_h"])  # n's recurrent bias sits inside the reset product
+    if cell == "gru":
+        # n's recurrent bias sits inside the reset product: the book's d_h
+        bias_hh.view(len(gates), -1)[gates.index("h")] = _tensor(p["d_h"])
     return {"weight_ih": weight_ih, "weight_hh": weight_hh, "bias_ih": bias_ih, "bias_hh": bias_hh}
 
 
-def _torch_to_book(t, kind):
+def _torch_to_book(t, cell):
     """One layer and direction: PyTorch's tensors (bias_* None when bias=False) -> the book's."""
-    gates = TORCH_GATES[kind]
+    gates = cells.TORCH_GATE_ORDER[cell]
     G = len(gates)
     W = t["weight_ih"].chunk(G)  # G of (H, D)
     U = t["weight_hh"].chunk(G)  # G of (H, H)
@@ -204,68 +261,67 @@ def _torch_to_book(t, kind):
     b_hh = (zero if t["bias_hh"] is None else t["bias_hh"]).chunk(G)
     p = {}
     for k, g in enumerate(gates):
-        p[_key("W", g)] = _numpy(W[k])
-        p[_key("U", g)] = _numpy(U[k])
+        p[cells.key("W", g)] = _numpy(W[k])
+        p[cells.key("U", g)] = _numpy(U[k])
         # the book's one bias is the sum of PyTorch's two, except inside GRU's reset product
-        b = b_ih[k] if g == "h" else b_ih[k] + b_hh[k]
-        p[_key("b", g)] = _numpy(b)
-    if kind == "gru":
-        p["d_h"] = _numpy(b_hh[2])
-    return {k: p[k] for k in _expected_keys(kind, {"variant": "standard", "reset": "after"})}
+        b = b_ih[k] if (cell, g) == ("gru", "h") else b_ih[k] + b_hh[k]
+        p[cells.key("b", g)] = _numpy(b)
+    if cell == "gru":
+        p["d_h"] = _numpy(b_hh[gates.index("h")])
+    H, D = U[0].shape[0], W[0].shape[1]
+    return {k: p[k] for k in cells.param_shapes(cell, D, H, **_TORCH_OPTIONS[cell])}
 
 
 def to_torch(
     params,
-    kind,
+    cell,
     *,
-    cell=False,
+    torch_cell=False,
     batch_first=False,
-    activation="tanh",
-    variant="standard",
-    reset="before",
-    update="keep",
-    feedback="hidden",
     device=None,
     dtype=None,
+    **options,
 ):
     """Build a PyTorch module that computes what the book's parameters compute.
 
     Args:
         params: one dict (one layer, one direction) or ``params[layer][direction]`` dicts,
-            with the book's keys for ``kind`` (see the module docstring).
-        kind: "srn", "lstm" or "gru".
-        cell: build ``torch.nn.RNNCell``/``LSTMCell``/``GRUCell`` (needs one plain dict).
+            with the book's keys for ``cell`` (see the module docstring): W_* (H, D_l),
+            U_* (H, H), b_* (H,), and the GRU's d_h (H,).
+        cell: "srn", "lstm" or "gru".
+        torch_cell: build ``torch.nn.RNNCell``/``LSTMCell``/``GRUCell`` (needs one plain dict).
         batch_first: passed to ``torch.nn.RNN``/``LSTM``/``GRU``.
-        activation, feedback: the SRN's options; PyTorch has "tanh" and "relu", and "hidden".
-        variant: the LSTM's option; PyTorch has only "standard".
-        reset, update: the GRU's options; PyTorch has only reset="after", update="keep"
-            (the book's defaults are "before" and "keep", so a GRU needs ``reset="after"``).
         device: where to put the module.
         dtype: its dtype; by default the dtype of the arrays.
+        **options: the cell's options (``rnnbook.cells.OPTIONS[cell]``), those PyTorch
+            represents: the SRN's ``activation`` "tanh" or "relu" and ``feedback``
+            "hidden"; the LSTM's ``variant`` "standard"; the GRU's ``reset`` "after"
+            (read from the keys when not given: it needs ``d_h``) and ``update`` "keep".
     Returns:
         ``torch.nn.RNN``, ``LSTM`` or ``GRU`` (or the ``*Cell``) with bias=True.
 
     Raises:
-        ValueError: for an unknown kind or option, an option PyTorch cannot represent,
-            a missing or extra key, a wrong shape, mixed or non-float dtypes, NaN or inf,
-            or ``cell=True`` with more than one layer or direction.
+        ValueError: for an unknown cell, an option that is not the cell's (naming the
+            allowed ones) or an unknown value, an option PyTorch cannot represent, a
+            GRU ``reset`` the keys contradict, a missing or extra key, a wrong shape,
+            mixed or non-float dtypes, NaN or inf, or ``torch_cell=True`` with more than
+            one layer or direction.
     """
-    opts = _options(kind, activation, variant, reset, update, feedback)
-    _require_torch_options(kind, opts)
-    check_float_dtype(dtype)
-    layers, plain, D, H, dtype_str = _check_network(params, kind, opts)
-    if not isinstance(cell, bool):
-        raise ValueError(f"cell must be True or False, got {cell!r}")
-    extra = {"nonlinearity": opts["activation"]} if kind == "srn" else {}
-    if cell:
+    opts, layers, plain, D, H, arrays_dtype = _prepare(
+        params, cell, options, dtype, _require_torch_options
+    )
+    _check_flag("torch_cell", torch_cell)
+    _check_flag("batch_first", batch_first)
+    extra = {"nonlinearity": opts["activation"]} if cell == "srn" else {}
+    if torch_cell:
         if not plain:
             raise ValueError(
-                f"a cell has one layer and one direction: params must be one dict, "
+                f"a torch.nn.*Cell has one layer and one direction: params must be one dict, "
                 f"got {len(layers)} layer(s) with {len(layers[0])} direction(s)"
             )
-        module = TORCH_CELLS[kind](D, H, bias=True, **extra)
+        module = TORCH_CELLS[cell](D, H, bias=True, **extra)
     else:
-        module = TORCH_CLASSES[kind](
+        module = TORCH_CLASSES[cell](
             D,
             H,
             num_layers=len(layers),
@@ -274,22 +330,21 @@ def to_torch(
             bidirectional=len(layers[0]) == 2,
             **extra,
         )
-    module = module.to(dtype=getattr(torch, dtype_str))
+    module = module.to(dtype=arrays_dtype)
     with torch.no_grad():
         for l, directions in enumerate(layers):
             for d, p in enumerate(directions):
-                suffix = "" if cell else f"_l{l}" + ("_reverse" if d == 1 else "")
-                for name, value in _book_to_torch(p, kind).items():
+                suffix = "" if torch_cell else f"_l{l}" + ("_reverse" if d == 1 else "")
+                for name, value in _book_to_torch(p, cell).items():
                     getattr(module, name + suffix).copy_(value)
-    if device is not None or dtype is not None:
-        module = module.to(device=device, dtype=dtype)
-    return module
+    return _moved(module, device, dtype)
 
 
-def _torch_kind(module):
-    for kind in KINDS:
-        if isinstance(module, (TORCH_CLASSES[kind], TORCH_CELLS[kind])):
-            return kind
+def _torch_cell_name(module):
+    """The book's cell of a PyTorch module (the class or its *Cell), or None."""
+    for cell in cells.CELLS:
+        if isinstance(module, (TORCH_CLASSES[cell], TORCH_CELLS[cell])):
+            return cell
     return None
 
 
@@ -301,7 +356,8 @@ def from_torch(module):
             or ``rnnbook.nn.SRN``, ``LSTM``, ``GRU``.
     Returns:
         One dict of NumPy arrays (in the module's dtype) for one layer in one direction
-        (and for a cell), else ``params[layer][direction]``. A module without bias gives
+        (and for a cell), else ``params[layer][direction]``: W_* (H, D_l), U_* (H, H),
+        b_* (H,), ... as ``rnnbook.cells.param_shapes``. A module without bias gives
         zero biases. For PyTorch's GRU the dicts are the book's ``reset="after"`` GRU
         (with ``d_h``); for an ``rnnbook.nn`` module they belong to the module's own options.
 
@@ -312,15 +368,15 @@ def from_torch(module):
 
     if isinstance(module, rnnbook.nn.SRN | rnnbook.nn.LSTM | rnnbook.nn.GRU):
         return _from_nn(module)
-    kind = _torch_kind(module)
-    if kind is None:
+    cell = _torch_cell_name(module)
+    if cell is None:
         raise ValueError(
             "module must be torch.nn.RNN/LSTM/GRU, a *Cell, or rnnbook.nn.SRN/LSTM/GRU, "
             f"got {type(module).__name__}"
         )
-    if isinstance(module, TORCH_CELLS[kind]):
+    if isinstance(module, TORCH_CELLS[cell]):
         t = {n: getattr(module, n) for n in ("weight_ih", "weight_hh", "bias_ih", "bias_hh")}
-        return _torch_to_book(t, kind)
+        return _torch_to_book(t, cell)
     if getattr(module, "proj_size", 0) > 0:
         raise ValueError(f"an LSTM with projections has no book counterpart, got {module}")
     dirs = 2 if module.bidirectional else 1
@@ -331,7 +387,7 @@ def from_torch(module):
             suffix = f"_l{l}" + ("_reverse" if d == 1 else "")
             names = ("weight_ih", "weight_hh", "bias_ih", "bias_hh")
             t = {n: getattr(module, n + suffix, None) for n in names}
-            directions.append(_torch_to_book(t, kind))
+            directions.append(_torch_to_book(t, cell))
         layers.append(directions)
     return layers[0][0] if module.num_layers == 1 and dirs == 1 else layers
 
@@ -339,84 +395,59 @@ def from_torch(module):
 # -- the book <-> rnnbook.nn -------------------------------------------------------------
 
 
-def _nn_kind(module):
-    import rnnbook.nn
-
-    return {rnnbook.nn.SRN: "srn", rnnbook.nn.LSTM: "lstm", rnnbook.nn.GRU: "gru"}[type(module)]
-
-
-def _nn_options(module):
-    kind = _nn_kind(module)
-    if kind == "srn":
-        return kind, {"activation": module.activation, "feedback": "hidden"}
-    if kind == "lstm":
-        return kind, {"variant": module.variant}
-    return kind, {"reset": module.reset, "update": module.update}
-
-
 def _from_nn(module):
-    kind, opts = _nn_options(module)
-    keys = _expected_keys(kind, opts)
+    """The book's dicts of an ``rnnbook.nn`` module; zeros for the biases of bias=False."""
+    H = module.hidden_size
     layers = []
-    for directions in module.params:
+    for l, directions in enumerate(module.params):
+        D_l = module.input_size if l == 0 else module.num_directions * H
+        shapes = cells.param_shapes(module.cell, D_l, H, **module.options)  # with biases
         dicts = []
         for p in directions:
-            zero = _numpy(torch.zeros_like(p[keys[1]][:, 0]))  # (H,), keys[1] is a U
-            dicts.append({k: _numpy(p[k]) if k in p else zero.copy() for k in keys})
+            like = next(iter(p.values()))
+            dicts.append(
+                {
+                    k: _numpy(p[k]) if k in p else _numpy(torch.zeros(shape, dtype=like.dtype))
+                    for k, (shape, _) in shapes.items()
+                }
+            )
         layers.append(dicts)
     return layers[0][0] if len(layers) == 1 and len(layers[0]) == 1 else layers
 
 
-def to_nn(
-    params,
-    kind,
-    *,
-    batch_first=False,
-    activation="tanh",
-    variant="standard",
-    reset="before",
-    update="keep",
-    feedback="hidden",
-    device=None,
-    dtype=None,
-):
+def to_nn(params, cell, *, batch_first=False, device=None, dtype=None, **options):
     """Build an ``rnnbook.nn`` module holding the book's parameters.
 
     Args:
-        params, kind, batch_first, device, dtype: as for ``to_torch``.
-        activation, variant, reset, update: the cell's options, all of them supported.
-        feedback: must be "hidden": ``rnnbook.nn.SRN`` is the Elman network.
+        params, cell, batch_first, device, dtype: as for :func:`to_torch`.
+        **options: the cell's options (``rnnbook.cells.OPTIONS[cell]``), all of their
+            values supported except ``feedback="output"``: ``rnnbook.nn.SRN`` is the
+            Elman network. The GRU's ``reset`` is read from the keys when not given.
     Returns:
-        ``rnnbook.nn.SRN``, ``LSTM`` or ``GRU`` with bias=True.
+        ``rnnbook.nn.SRN``, ``LSTM`` or ``GRU`` with bias=True and the options (those
+        the module has: the SRN's ``activation``).
 
     Raises:
         ValueError: as :func:`to_torch`, and for ``feedback="output"``.
     """
     import rnnbook.nn
 
-    opts = _options(kind, activation, variant, reset, update, feedback)
-    check_float_dtype(dtype)
-    if kind == "srn" and feedback != "hidden":
-        raise ValueError(
-            f"rnnbook.nn.SRN is the Elman network (feedback='hidden'), got feedback={feedback!r}"
-        )
-    layers, _, D, H, dtype_str = _check_network(params, kind, opts)
-    options = {k: v for k, v in opts.items() if k != "feedback"}
-    cls = {"srn": rnnbook.nn.SRN, "lstm": rnnbook.nn.LSTM, "gru": rnnbook.nn.GRU}[kind]
+    opts, layers, _, D, H, arrays_dtype = _prepare(
+        params, cell, options, dtype, _require_nn_options
+    )
+    cls = {"srn": rnnbook.nn.SRN, "lstm": rnnbook.nn.LSTM, "gru": rnnbook.nn.GRU}[cell]
     module = cls(
         D,
         H,
         len(layers),
         batch_first=batch_first,
         bidirectional=len(layers[0]) == 2,
-        dtype=getattr(torch, dtype_str),
-        **options,
+        dtype=arrays_dtype,
+        **{k: opts[k] for k in cls.option_names},
     )
     with torch.no_grad():
         for l, directions in enumerate(layers):
             for d, p in enumerate(directions):
                 for k, target in module.params[l][d].items():
                     target.copy_(_tensor(p[k]))
-    if device is not None or dtype is not None:
-        module = module.to(device=device, dtype=dtype)
-    return module
+    return _moved(module, device, dtype)

@@ -7,6 +7,8 @@ exactly. Nothing is downloaded.
 
 import numpy as np
 
+from rnnbook._checks import check_int
+
 
 def _rng(rng):
     """Accept a Generator or an int seed; anything else is an error."""
@@ -19,14 +21,6 @@ def _rng(rng):
     raise ValueError(
         f"rng must be a numpy.random.Generator or an int seed, got {type(rng).__name__}"
     )
-
-
-def _check_int(value, name, low):
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
-        raise ValueError(f"{name} must be an int, got {type(value).__name__}")
-    if value < low:
-        raise ValueError(f"{name} must be >= {low}, got {value}")
-    return int(value)
 
 
 def narx_plant(x):
@@ -84,7 +78,7 @@ def narx_system(n, rng, *, noise=0.0):
     Raises:
         ValueError: for n not an int >= 3, a bad rng or seed, or a negative noise.
     """
-    n = _check_int(n, "n", 3)
+    n = check_int("n", n, minimum=3)
     rng = _rng(rng)
     if isinstance(noise, bool) or not isinstance(noise, (int, float)) or not noise >= 0:
         raise ValueError(f"noise must be a number >= 0, got {noise!r}")
@@ -114,7 +108,7 @@ def sine_input(n, periods=(25.0, 10.0), amplitudes=(1.0, 0.5)):
         ValueError: for n not an int >= 1, periods and amplitudes of different lengths
             or empty, a period <= 0, or values that are not finite.
     """
-    n = _check_int(n, "n", 1)
+    n = check_int("n", n)
     periods = np.asarray(periods, dtype=float)
     amplitudes = np.asarray(amplitudes, dtype=float)
     if periods.ndim != 1 or periods.shape != amplitudes.shape or periods.size == 0:
@@ -142,8 +136,8 @@ def random_patterns(P, N, rng):
     Returns:
         (P, N) float64 array of +-1.
     """
-    P = _check_int(P, "P", 1)
-    N = _check_int(N, "N", 1)
+    P = check_int("P", P)
+    N = check_int("N", N)
     rng = _rng(rng)
     return np.where(rng.random((P, N)) < 0.5, -1.0, 1.0)
 
@@ -205,8 +199,8 @@ def binary_strings(n, length, rng):
     Raises:
         ValueError: for n or length not an int >= 1, or a bad rng or seed.
     """
-    n = _check_int(n, "n", 1)
-    length = _check_int(length, "length", 1)
+    n = check_int("n", n)
+    length = check_int("length", length)
     return _rng(rng).integers(0, 2, size=(n, length), dtype=np.int64)
 
 
@@ -240,7 +234,7 @@ def running_remainder(bits, k):
         int64 array (B, T).
     """
     bits = _check_bits(bits)
-    k = _check_int(k, "k", 1)
+    k = check_int("k", k)
     out = np.empty(bits.shape, dtype=np.int64)
     r = np.zeros(bits.shape[0], dtype=np.int64)
     for t in range(bits.shape[1]):
@@ -263,9 +257,9 @@ def majority_task(n, length, n_classes, rng):
     Returns:
         (tokens, labels): int64 arrays (n, length) and (n,).
     """
-    n = _check_int(n, "n", 1)
-    length = _check_int(length, "length", 1)
-    n_classes = _check_int(n_classes, "n_classes", 2)
+    n = check_int("n", n)
+    length = check_int("length", length)
+    n_classes = check_int("n_classes", n_classes, minimum=2)
     g = _rng(rng)
     favourite = g.integers(0, n_classes, size=n)
     other = (favourite[:, None] + g.integers(1, n_classes, size=(n, length))) % n_classes
@@ -287,10 +281,10 @@ def delayed_echo(n, length, n_symbols, delay, rng):
     Returns:
         (tokens, labels): int64 arrays (n, length).
     """
-    n = _check_int(n, "n", 1)
-    length = _check_int(length, "length", 1)
-    n_symbols = _check_int(n_symbols, "n_symbols", 2)
-    delay = _check_int(delay, "delay", 0)
+    n = check_int("n", n)
+    length = check_int("length", length)
+    n_symbols = check_int("n_symbols", n_symbols, minimum=2)
+    delay = check_int("delay", delay, minimum=0)
     if delay > length:
         raise ValueError(f"delay must be at most length = {length}, got {delay}")
     tokens = _rng(rng).integers(0, n_symbols, size=(n, length), dtype=np.int64)
@@ -309,9 +303,9 @@ def reverse_task(n, length, n_symbols, rng):
     Returns:
         (source, target): int64 arrays (n, length), target[:, i] = source[:, length-1-i].
     """
-    n = _check_int(n, "n", 1)
-    length = _check_int(length, "length", 1)
-    n_symbols = _check_int(n_symbols, "n_symbols", 2)
+    n = check_int("n", n)
+    length = check_int("length", length)
+    n_symbols = check_int("n_symbols", n_symbols, minimum=2)
     source = _rng(rng).integers(0, n_symbols, size=(n, length), dtype=np.int64)
     return source, source[:, ::-1].copy()
 
@@ -359,8 +353,8 @@ def damped_pendulum(initial, n_steps, dt=0.1, *, damping=0.3, omega0=2.0, subste
         raise ValueError(f"initial must have shape (2,) or (B, 2), got {initial.shape}")
     if not np.issubdtype(initial.dtype, np.floating) or not np.all(np.isfinite(initial)):
         raise ValueError("initial must hold finite floats")
-    n_steps = _check_int(n_steps, "n_steps", 1)
-    substeps = _check_int(substeps, "substeps", 1)
+    n_steps = check_int("n_steps", n_steps)
+    substeps = check_int("substeps", substeps)
     for name, v in (("dt", dt), ("damping", damping), ("omega0", omega0)):
         if isinstance(v, bool) or not isinstance(v, (int, float)) or not np.isfinite(v):
             raise ValueError(f"{name} must be a finite number, got {v!r}")
@@ -397,7 +391,7 @@ def pendulum_trajectories(n, n_steps, rng, *, dt=0.1, max_angle=2.0, max_speed=2
     Returns:
         float64 array (n_steps + 1, n, 2).
     """
-    n = _check_int(n, "n", 1)
+    n = check_int("n", n)
     for name, v in (("max_angle", max_angle), ("max_speed", max_speed)):
         if isinstance(v, bool) or not isinstance(v, (int, float)) or not 0 <= v < np.inf:
             raise ValueError(f"{name} must be a finite number >= 0, got {v!r}")

@@ -13,28 +13,36 @@ delay-embedded design matrix stacks, for every time t with a full history,
 the delayed values side by side, newest first.
 """
 
+from collections.abc import Mapping
+
 import numpy as np
 
-_ACTIVATIONS = {"tanh": np.tanh, "relu": lambda z: np.maximum(z, 0.0), "identity": lambda z: z}
+from rnnbook._checks import (
+    check_array,
+    check_int,
+    check_keys,
+    check_option,
+    check_rng,
+    describe,
+)
+from rnnbook.scratch._functions import activate
 
 
-def _check_series(a, name):
+def _check_series(a, name, dims="(T, D)"):
+    """Check a finite float NumPy series of shape ``dims`` with every size >= 1."""
     if not isinstance(a, np.ndarray):
-        raise ValueError(f"{name} must be a numpy array of shape (T, D), got {type(a).__name__}")
-    if a.dtype not in (np.float64, np.float32):
-        raise ValueError(f"{name} must be float64 or float32, got dtype {a.dtype}")
-    if a.ndim != 2 or a.shape[0] == 0 or a.shape[1] == 0:
-        raise ValueError(f"{name} must have shape (T, D) with T, D >= 1, got shape {a.shape}")
-    if not np.all(np.isfinite(a)):
-        raise ValueError(f"{name} contains NaN or inf")
+        raise ValueError(f"{name} must be a numpy.ndarray {dims}, got {describe(a)}")
+    check_array(a, name, shape=(None, None), dims=dims)
+    if 0 in a.shape:
+        raise ValueError(f"{name} must have every size in {dims} >= 1, got shape {a.shape}")
 
 
-def _check_int(value, name, low):
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
-        raise ValueError(f"{name} must be an int, got {type(value).__name__}")
-    if value < low:
-        raise ValueError(f"{name} must be >= {low}, got {value}")
-    return int(value)
+def _check_param(params, key, shape, dims):
+    """Check the finite float NumPy array ``params[key]`` of shape ``dims``."""
+    name = f"params[{key!r}]"
+    if not isinstance(params[key], np.ndarray):
+        raise ValueError(f"{name} must be a numpy.ndarray {dims}, got {describe(params[key])}")
+    check_array(params[key], name, shape=shape, dims=dims)
 
 
 def delay_embed(x, K):
@@ -51,7 +59,7 @@ def delay_embed(x, K):
         (T - K + 1, K * D) array.
     """
     _check_series(x, "x")
-    K = _check_int(K, "K", 1)
+    K = check_int("K", K)
     T, D = x.shape
     if K > T:
         raise ValueError(f"K must be <= T = {T}, got K = {K}")
@@ -76,9 +84,9 @@ def narx_design(x, y, p, q):
         (Phi, Y): Phi of shape (T - m, (p + 1) * D + q * O), Y of shape (T - m, O).
     """
     _check_series(x, "x")
-    _check_series(y, "y")
-    p = _check_int(p, "p", 0)
-    q = _check_int(q, "q", 0)
+    _check_series(y, "y", "(T, O)")
+    p = check_int("p", p, minimum=0)
+    q = check_int("q", q, minimum=0)
     if x.shape[0] != y.shape[0]:
         raise ValueError(f"x and y must have the same length T, got {x.shape[0]} and {y.shape[0]}")
     T = x.shape[0]
@@ -91,28 +99,14 @@ def narx_design(x, y, p, q):
     return Phi, y[m:]
 
 
-def _check_params(params, keys):
-    if not isinstance(params, dict):
-        raise ValueError(f"params must be a dict, got {type(params).__name__}")
-    if set(params) != set(keys):
-        raise ValueError(f"params must have keys {sorted(keys)}, got {sorted(params)}")
-    for k in keys:
-        v = params[k]
-        if not isinstance(v, np.ndarray) or v.dtype not in (np.float64, np.float32):
-            raise ValueError(f"params[{k!r}] must be a float array")
-        if not np.all(np.isfinite(v)):
-            raise ValueError(f"params[{k!r}] contains NaN or inf")
-
-
 def tdnn_init(D, K, H, O, rng, *, scale=None):
     """Random TDNN parameters for (tdnn).
 
     Returns:
         dict with "W" (H, K*D), "b" (H,), "V" (O, H), "c" (O,), float64.
     """
-    D, K, H, O = (_check_int(v, n, 1) for v, n in ((D, "D"), (K, "K"), (H, "H"), (O, "O")))
-    if not isinstance(rng, np.random.Generator):
-        raise ValueError(f"rng must be a numpy.random.Generator, got {type(rng).__name__}")
+    D, K, H, O = (check_int(n, v) for v, n in ((D, "D"), (K, "K"), (H, "H"), (O, "O")))
+    check_rng(rng)
     s = 1.0 / np.sqrt(K * D) if scale is None else float(scale)
     return {
         "W": rng.normal(0.0, s, size=(H, K * D)),
@@ -137,21 +131,23 @@ def tdnn_forward(x, params, *, activation="tanh"):
         (T - K + 1, O): output at times t = K-1, ..., T-1.
     """
     _check_series(x, "x")
-    _check_params(params, ("W", "b", "V", "c"))
-    if activation not in _ACTIVATIONS:
-        raise ValueError(f"activation must be one of {sorted(_ACTIVATIONS)}, got {activation!r}")
-    W, b, V, c = params["W"], params["b"], params["V"], params["c"]
+    check_keys(params, ("W", "b", "V", "c"))
+    check_option("activation", activation, ("tanh", "relu", "identity"))
     D = x.shape[1]
-    if W.ndim != 2 or W.shape[1] % D != 0:
-        raise ValueError(f"W must have shape (H, K*D) with D = {D}, got {W.shape}")
-    H, KD = W.shape
-    if b.shape != (H,) or V.ndim != 2 or V.shape[1] != H or c.shape != (V.shape[0],):
+    _check_param(params, "W", (None, None), "(H, K*D)")
+    H, KD = params["W"].shape
+    if KD % D != 0:
         raise ValueError(
-            f"expected b ({H},), V (O, {H}), c (O,); got b {b.shape}, V {V.shape}, c {c.shape}"
+            f"params['W'] must have shape (H, K*D) with K*D a multiple of D = {D}, "
+            f"got shape {params['W'].shape}"
         )
+    _check_param(params, "b", (H,), "(H,)")
+    _check_param(params, "V", (None, H), "(O, H)")
+    _check_param(params, "c", (params["V"].shape[0],), "(O,)")
+    W, b, V, c = params["W"], params["b"], params["V"], params["c"]
     Xw = delay_embed(x, KD // D)  # (T-K+1, K*D)
     # (tdnn)  h_t = f(W [x_t; ...; x_{t-K+1}] + b)
-    h = _ACTIVATIONS[activation](Xw @ W.T + b)  # (T-K+1, H)
+    h = activate(activation, Xw @ W.T + b)  # (T-K+1, H)
     # (tdnn)  yhat_t = V h_t + c
     return h @ V.T + c  # (T-K+1, O)
 
@@ -176,13 +172,12 @@ def fit_narx(x, y, p, q, *, hidden=0, ridge=0.0, rng=None):
         {"W" (hidden, F), "b" (hidden,), "V" (O, hidden), "c" (O,)} otherwise.
     """
     Phi, Y = narx_design(x, y, p, q)  # (n, F), (n, O)
-    hidden = _check_int(hidden, "hidden", 0)
+    hidden = check_int("hidden", hidden, minimum=0)
     if isinstance(ridge, bool) or not isinstance(ridge, (int, float)) or not ridge >= 0:
         raise ValueError(f"ridge must be a number >= 0, got {ridge!r}")
     params = {}
     if hidden > 0:
-        if not isinstance(rng, np.random.Generator):
-            raise ValueError(f"rng must be a numpy.random.Generator, got {type(rng).__name__}")
+        check_rng(rng)
         F = Phi.shape[1]
         params["W"] = rng.normal(0.0, 1.0 / np.sqrt(F), size=(hidden, F))
         params["b"] = rng.uniform(-1.0, 1.0, size=hidden)
@@ -205,19 +200,23 @@ def fit_narx(x, y, p, q, *, hidden=0, ridge=0.0, rng=None):
 
 def _narx_f(params, phi):
     """f(phi) for a batch of rows phi (n, F) -> (n, O)."""
-    if "W" in params:
-        _check_params(params, ("W", "b", "V", "c"))
-        if params["W"].ndim != 2 or params["W"].shape[1] != phi.shape[1]:
+    hidden = isinstance(params, Mapping) and "W" in params
+    check_keys(params, ("W", "b", "V", "c") if hidden else ("V", "c"))
+    if hidden:
+        _check_param(params, "W", (None, None), "(hidden, F)")
+        if params["W"].shape[1] != phi.shape[1]:
             raise ValueError(
                 f"params expect W of shape (hidden, {phi.shape[1]}) features, "
                 f"got {params['W'].shape}"
             )
+        _check_param(params, "b", (params["W"].shape[0],), "(hidden,)")
         z = np.tanh(phi @ params["W"].T + params["b"])  # (n, hidden)
     else:
-        _check_params(params, ("V", "c"))
         z = phi
+    _check_param(params, "V", (None, None), "(O, F)")
     if z.shape[1] != params["V"].shape[1]:
         raise ValueError(f"params expect {params['V'].shape[1]} features, got {z.shape[1]}")
+    _check_param(params, "c", (params["V"].shape[0],), "(O,)")
     return z @ params["V"].T + params["c"]  # (n, O)
 
 
@@ -244,14 +243,13 @@ def narx_free_run(params, x, y_init, p, q):
         (T, O): y_init followed by the T - m simulated outputs.
     """
     _check_series(x, "x")
-    p = _check_int(p, "p", 0)
-    q = _check_int(q, "q", 0)
+    p = check_int("p", p, minimum=0)
+    q = check_int("q", q, minimum=0)
     m = max(p, q)
     if not isinstance(y_init, np.ndarray) or y_init.ndim != 2 or y_init.shape[0] != m:
-        got = getattr(y_init, "shape", type(y_init).__name__)
-        raise ValueError(f"y_init must have shape ({m}, O), got {got}")
+        raise ValueError(f"y_init must be a numpy.ndarray ({m}, O), got {describe(y_init)}")
     if m > 0:
-        _check_series(y_init, "y_init")
+        _check_series(y_init, "y_init", "(m, O)")
     T = x.shape[0]
     if m >= T:
         raise ValueError(f"max(p, q) must be < T = {T}, got {m}")

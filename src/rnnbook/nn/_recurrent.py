@@ -1,14 +1,17 @@
-"""What the SRN, LSTM and GRU modules share: layers, directions and the loop over time.
+"""What the SRN, LSTM and GRU modules share: options, layers, directions and the loop over time.
 
 A module holds one ``torch.nn.ParameterDict`` per layer and direction, keyed by
 the book's symbols, at ``module.params[layer][direction]`` (direction 0 reads
 the sequence forwards, direction 1 backwards). Their names in ``state_dict()``
 are ``params.<layer>.<direction>.<symbol>``, e.g. ``params.1.0.U_f``.
 
-A cell subclass says which parameters it has (``param_shapes``), how to stack
-them into one matrix per time step (``gate_order``), and what one step does
-(``step``). Everything else -- shapes, ``batch_first``, initial states, the
-loop over time, the reversed direction, stacking layers -- is written here once.
+A cell subclass names its cell (``cell``, a name of ``rnnbook.cells.CELLS``) and
+the options it supports (``option_names``), and says what one step does
+(``prepare`` and ``step``). The parameters' keys and shapes and the gates' stacking
+order come from ``rnnbook.cells`` (``cells.param_shapes``, ``cells.gates``).
+Everything else -- the options, shapes, ``batch_first``, unbatched input, initial
+states, the loop over time, the reversed direction, stacking layers -- is written
+here once.
 """
 
 import abc
@@ -16,6 +19,7 @@ import math
 
 import torch
 
+from rnnbook import cells
 from rnnbook._checks import check_int
 from rnnbook.nn._checks import check_float_dtype, check_tensor
 
@@ -27,17 +31,24 @@ class Recurrent(torch.nn.Module, abc.ABC):
         input_size: D, the size of each input vector.
         hidden_size: H, the size of the hidden state.
         num_layers: L, recurrent layers stacked; layer l > 0 reads layer l-1's outputs.
-        bias: whether the cell has its bias vectors ``b_*``.
-        batch_first: inputs and outputs are (B, T, D) instead of (T, B, D).
+        bias: whether the cell has its bias vectors ``b_*`` (and the GRU's ``d_h``).
+        batch_first: batched inputs and outputs are (B, T, *) instead of (T, B, *).
         bidirectional: add a second direction per layer that reads the sequence backwards;
             the two directions' outputs are concatenated, so layer l > 0 reads 2H features.
         device, dtype: where and in which precision the parameters are created.
+        **options: the cell's options (keyword only), those of ``option_names``; each is
+            also an attribute, e.g. ``module.variant``, and all are in ``module.options``.
 
     Raises:
-        ValueError: when a size is not an int >= 1, a flag is not a bool, or dtype is
-            not None or a floating ``torch.dtype``.
+        ValueError: when a size is not an int >= 1, a flag is not a bool, dtype is not
+            None or a floating ``torch.dtype``, an option is not one of ``option_names``
+            (the message names them) or has a value that is not allowed.
     """
 
+    #: the cell's name in ``rnnbook.cells``: "srn", "lstm" or "gru"
+    cell: str
+    #: the options of the cell this module supports, by name
+    option_names: tuple
     #: how many state tensors the cell carries (1: h; 2: the LSTM's h and c)
     n_states = 1
 
@@ -49,9 +60,12 @@ class Recurrent(torch.nn.Module, abc.ABC):
         bias=True,
         batch_first=False,
         bidirectional=False,
+        *,
         device=None,
         dtype=None,
+        **options,
     ):
+        options = cells.options(self.cell, options, only=self.option_names)
         super().__init__()
         check_int("input_size", input_size)
         check_int("hidden_size", hidden_size)
@@ -64,6 +78,9 @@ class Recurrent(torch.nn.Module, abc.ABC):
             if not isinstance(flag, bool):
                 raise ValueError(f"{name} must be True or False, got {flag!r}")
         check_float_dtype(dtype)
+        self.options = options
+        for name, value in options.items():
+            setattr(self, name, value)  # module.variant, module.reset, ...
         self.input_size = int(input_size)
         self.hidden_size = int(hidden_size)
         self.num_layers = int(num_layers)
@@ -75,10 +92,13 @@ class Recurrent(torch.nn.Module, abc.ABC):
         layers = []
         for layer in range(num_layers):
             D = input_size if layer == 0 else hidden_size * self.num_directions
-            shapes = self.param_shapes(D, hidden_size)
+            shapes = cells.param_shapes(self.cell, D, hidden_size, bias=bias, **options)
             directions = [
                 torch.nn.ParameterDict(
-                    {k: torch.nn.Parameter(torch.empty(s, **factory)) for k, s in shapes.items()}
+                    {
+                        k: torch.nn.Parameter(torch.empty(shape, **factory))
+                        for k, (shape, _) in shapes.items()
+                    }
                 )
                 for _ in range(self.num_directions)
             ]
@@ -89,21 +109,14 @@ class Recurrent(torch.nn.Module, abc.ABC):
     # -- what a cell subclass provides ---------------------------------------------------
 
     @abc.abstractmethod
-    def param_shapes(self, D, H):
-        """The book's parameter keys of one layer and direction, with their shapes."""
-
-    @abc.abstractmethod
-    def gate_order(self):
-        """The gates' names, in the order their rows are stacked for the input product."""
-
-    @abc.abstractmethod
     def prepare(self, p):
         """Tensors ``step`` needs, made once per layer and direction (e.g. stacked U^T)."""
 
     @abc.abstractmethod
     def step(self, g_x, state, w):
-        """One time step: the input part of the gates ``g_x`` (B, G*H) and the previous state
-        give the new state (a tuple of ``n_states`` tensors of shape (B, H))."""
+        """One time step: the input part of the gates ``g_x`` (B, G*H), stacked in the order
+        of ``cells.gates``, and the previous state give the new state (a tuple of
+        ``n_states`` tensors of shape (B, H)); ``w`` is what ``prepare`` returned."""
 
     # -- shared machinery -----------------------------------------------------------------
 
@@ -115,11 +128,12 @@ class Recurrent(torch.nn.Module, abc.ABC):
                 p.uniform_(-k, k)
 
     def stacked(self, p, symbol):
-        """Stack one symbol's per-gate tensors in ``gate_order``: e.g. W_i, W_f, ... -> (G*H, D).
+        """Stack one symbol's per-gate tensors in the order of ``cells.gates``.
 
-        Returns None for a bias when the module has ``bias=False``.
+        E.g. W_i, W_f, W_o, W_c (H, D) each -> (G*H, D). Returns None for a bias when
+        the module has ``bias=False``.
         """
-        keys = [f"{symbol}_{gate}" if gate else symbol for gate in self.gate_order()]
+        keys = [cells.key(symbol, g) for g in cells.gates(self.cell, **self.options)]
         if keys[0] not in p:
             return None
         return torch.cat([p[k] for k in keys], dim=0)
@@ -131,7 +145,7 @@ class Recurrent(torch.nn.Module, abc.ABC):
             x: (T, B, D) the layer's input.
             p: the ParameterDict of one layer and direction.
         Returns:
-            (T, B, G*H), the gates' input parts, G gates stacked in ``gate_order``.
+            (T, B, G*H), the gates' input parts, G gates stacked in ``cells.gates`` order.
         """
         T, B, D = x.shape
         W = self.stacked(p, "W")  # (G*H, D)
@@ -164,12 +178,16 @@ class Recurrent(torch.nn.Module, abc.ABC):
         """Run the stacked, possibly bidirectional, recurrence.
 
         Args:
-            input: (T, B, D), or (B, T, D) when ``batch_first``.
-            hx: initial state(s), each of shape (L * num_directions, B, H); zeros when None.
-                For the LSTM a pair (h_0, c_0); for the others one tensor h_0.
+            input: (T, B, D), or (B, T, D) when ``batch_first``; or one unbatched
+                sequence (T, D), as ``torch.nn.LSTM`` takes it (``batch_first`` is ignored).
+            hx: initial state(s), each (L * num_directions, B, H), or (L * num_directions, H)
+                for an unbatched input; zeros when None. For the LSTM a pair (h_0, c_0);
+                for the others one tensor h_0.
         Returns:
-            output: (T, B, num_directions * H) (or batch first): the last layer's h_t.
-            the final state(s) in the shape of ``hx``: h_n, or the pair (h_n, c_n).
+            output: (T, B, num_directions * H) (or batch first), or (T, num_directions * H)
+                for an unbatched input: the last layer's h_t.
+            the final state(s) in the shape of ``hx``: h_n, or the pair (h_n, c_n), each
+                (L * num_directions, B, H), or (L * num_directions, H) unbatched.
         Raises:
             ValueError: for an input or state that is not a tensor, or has the wrong
                 rank, shape, dtype or device, an empty T or B, or NaN or inf.
@@ -177,13 +195,24 @@ class Recurrent(torch.nn.Module, abc.ABC):
         first = next(iter(self.parameters()))
         D = self.input_size
         dims = "(B, T, D)" if self.batch_first else "(T, B, D)"
-        check_tensor(input, "input", shape=(None, None, D), dims=dims, like=first)
-        x = input.transpose(0, 1) if self.batch_first else input  # (T, B, D)
+        unbatched = isinstance(input, torch.Tensor) and input.dim() == 2
+        if isinstance(input, torch.Tensor) and input.dim() not in (2, 3):
+            raise ValueError(
+                f"input must have rank 3 with shape {dims} = (*, *, {D}), or rank 2 with "
+                f"shape (T, D) = (*, {D}) unbatched, got rank {input.dim()} with shape "
+                f"{tuple(input.shape)}"
+            )
+        if unbatched:
+            check_tensor(input, "input", shape=(None, D), dims="(T, D)", like=first)
+            x = input.unsqueeze(1)  # (T, 1, D): one sequence is a batch of one
+        else:
+            check_tensor(input, "input", shape=(None, None, D), dims=dims, like=first)
+            x = input.transpose(0, 1) if self.batch_first else input  # (T, B, D)
         T, B, _ = x.shape
         if T == 0 or B == 0:
             got = tuple(input.shape)
             raise ValueError(f"input must have at least one time step and one row, got {got}")
-        states = self._initial_states(hx, B, first)  # n_states tensors (L*dirs, B, H)
+        states = self._initial_states(hx, B, first, unbatched)  # n_states of (L*dirs, B, H)
         finals = []
         for layer, directions in enumerate(self.params):
             outs = []
@@ -197,24 +226,33 @@ class Recurrent(torch.nn.Module, abc.ABC):
                 finals.append(s_T)
             # (6.56)  h_t = h_t^(1) (+) h_t^(2), concatenated; (6.53) it is the next layer's input
             x = outs[0] if len(outs) == 1 else torch.cat(outs, dim=2)  # (T, B, dirs*H)
-        output = x.transpose(0, 1) if self.batch_first else x
         n = tuple(torch.stack([f[k] for f in finals]) for k in range(self.n_states))
+        if unbatched:
+            output = x.squeeze(1)  # (T, dirs*H)
+            n = tuple(s.squeeze(1) for s in n)  # each (L*dirs, H)
+        else:
+            output = x.transpose(0, 1) if self.batch_first else x
         return output, (n[0] if self.n_states == 1 else n)
 
-    def _initial_states(self, hx, B, like):
-        shape = (self.num_layers * self.num_directions, B, self.hidden_size)
-        dims = "(num_layers * num_directions, B, H)"
+    def _initial_states(self, hx, B, like, unbatched):
+        """The initial states, checked, each (L * num_directions, B, H) (B = 1 unbatched)."""
+        L = self.num_layers * self.num_directions
+        if unbatched:
+            shape, dims = (L, self.hidden_size), "(num_layers * num_directions, H)"
+        else:
+            shape, dims = (L, B, self.hidden_size), "(num_layers * num_directions, B, H)"
         if hx is None:
-            zeros = torch.zeros(shape, dtype=like.dtype, device=like.device)
+            zeros = torch.zeros((L, B, self.hidden_size), dtype=like.dtype, device=like.device)
             return (zeros,) * self.n_states
         if self.n_states == 1:
             check_tensor(hx, "h_0", shape=shape, dims=dims, like=like)
-            return (hx,)
-        if not isinstance(hx, (tuple, list)) or len(hx) != self.n_states:
-            raise ValueError(f"hx must be a pair (h_0, c_0), got {type(hx).__name__}")
-        for name, s in zip(("h_0", "c_0"), hx, strict=True):
-            check_tensor(s, name, shape=shape, dims=dims, like=like)
-        return tuple(hx)
+            hx = (hx,)
+        else:
+            if not isinstance(hx, (tuple, list)) or len(hx) != self.n_states:
+                raise ValueError(f"hx must be a pair (h_0, c_0), got {type(hx).__name__}")
+            for name, s in zip(("h_0", "c_0"), hx, strict=True):
+                check_tensor(s, name, shape=shape, dims=dims, like=like)
+        return tuple(s.unsqueeze(1) if unbatched else s for s in hx)
 
     def extra_repr(self):
         s = f"{self.input_size}, {self.hidden_size}, num_layers={self.num_layers}"
@@ -224,4 +262,4 @@ class Recurrent(torch.nn.Module, abc.ABC):
             s += ", batch_first=True"
         if self.bidirectional:
             s += ", bidirectional=True"
-        return s
+        return s + "".join(f", {k}={v!r}" for k, v in self.options.items())

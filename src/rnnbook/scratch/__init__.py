@@ -9,6 +9,20 @@ One module per idea, imported on demand (``from rnnbook.scratch import lstm``):
 - ``init``: the initialisations of the parameters;
 - ``stack``: deep and bidirectional networks built from any of the cells.
 
-The loops over time shared by all cells live in ``_sequence``, the activation
-functions in ``_functions``.
+Each cell's module holds its whole computation: the step forward and backward and
+the loops over time. The activation functions live in ``_functions``; the cells'
+gates, options and parameter shapes in :mod:`rnnbook.cells`.
 """
+
+import importlib
+
+
+def cell_module(cell: str):
+    """The module of a cell named by its string: ``cell_module("lstm")`` is ``scratch.lstm``.
+
+    Raises:
+        ValueError: for a name that is not one of ``rnnbook.cells.CELLS``.
+    """
+    from rnnbook import cells
+
+    return importlib.import_module(f"rnnbook.scratch.{cells.check_cell(cell)}")

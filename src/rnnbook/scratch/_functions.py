@@ -7,10 +7,7 @@ dtype of their inputs.
 
 import numpy as np
 
-#: Activations usable inside a recurrence (elementwise).
-ACTIVATIONS = ("tanh", "relu", "sigmoid", "identity")
-#: Activations usable for an output layer (softmax acts on the last axis).
-OUTPUT_ACTIVATIONS = ACTIVATIONS + ("softmax",)
+from rnnbook.cells import OUTPUT_ACTIVATIONS
 
 
 def sigmoid(z: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:

@@ -28,11 +28,11 @@ Both functions return ``(L, grads)`` with grads keyed like params.
 
 import numpy as np
 
+from rnnbook import cells
 from rnnbook._checks import check_array, check_int, check_option, describe
-from rnnbook.scratch import gru, lstm, srn
+from rnnbook.scratch import cell_module
 from rnnbook.scratch._functions import softmax
 
-CELLS = {"srn": srn, "lstm": lstm, "gru": gru}
 LOSSES = ("cross_entropy", "squared")
 ONS = ("every", "last")
 
@@ -56,7 +56,7 @@ def head_loss(h, y, V, c, loss):
     """
     check_option("loss", loss, LOSSES)
     B = h.shape[0]
-    # (6.6)  o_t = V h_t + c   (B, O)
+    # (6.6), with a bias c:  o_t = V h_t + c   (B, O)
     o = h @ V.T + c
     if loss == "cross_entropy":
         p = softmax(o)
@@ -86,11 +86,12 @@ def check_problem(cell, x, targets, params, loss, on, options):
     h0 and options are checked by the cell's ``forward``, also before any arithmetic.
 
     Raises:
-        ValueError: for an unknown cell, loss or ``on``, the Jordan network, x not a
-            float array (T, B, D), a missing or misshapen V or c, or targets of the
+        ValueError: for an unknown cell, option, loss or ``on``, the Jordan network, x not
+            a float array (T, B, D), a missing or misshapen V or c, or targets of the
             wrong shape or dtype, or class indices outside [0, O).
     """
-    check_option("cell", cell, tuple(CELLS))
+    cells.check_cell(cell)
+    cells.options(cell, options)
     check_option("loss", loss, LOSSES)
     check_option("on", on, ONS)
     if cell == "srn" and options.get("feedback", "hidden") != "hidden":
@@ -111,9 +112,9 @@ def check_problem(cell, x, targets, params, loss, on, options):
     dtype = x.dtype.name
     check_array(params["c"], "params['c']", shape=(None,), dims="(O,)", dtype=dtype)
     O = params["c"].shape[0]
-    # H is the size of the cell's recurrent matrix (U, U_i or U_z); the cell's own
+    # H is the size of the cell's first recurrent matrix (U, U_i or U_z); the cell's own
     # forward checks that matrix itself, before any arithmetic too
-    U = next((v for k, v in params.items() if k.split("_")[0] == "U"), None)
+    U = params.get(cells.key("U", cells.gates(cell, **options)[0]))
     H = U.shape[0] if getattr(U, "ndim", 0) == 2 else None
     check_array(params["V"], "params['V']", shape=(O, H), dims="(O, H)", dtype=dtype)
     T, B = x.shape[:2]
@@ -130,7 +131,7 @@ def check_problem(cell, x, targets, params, loss, on, options):
         dims = "(T, B, O)" if on == "every" else "(B, O)"
         check_array(targets, "targets", shape=shape + (O,), dims=dims, dtype=dtype)
     cell_params = {k: v for k, v in params.items() if k not in ("V", "c")}
-    return CELLS[cell], cell_params
+    return cell_module(cell), cell_params
 
 
 def _head(outputs, targets, V, c, loss, on):

@@ -113,3 +113,42 @@ def recurrent(rng: np.random.Generator, hidden_size: int, init: str, dtype=np.fl
     if init == "identity":
         return identity(hidden_size, dtype=dtype)
     return uniform(rng, (hidden_size, hidden_size), hidden_size, dtype=dtype)
+
+
+def draw_params(
+    cell: str, input_size, hidden_size, rng, *, init="uniform", dtype=np.float64, O=None, **opts
+) -> dict:
+    """Draw every parameter of a cell, in the order of ``rnnbook.cells.param_shapes``.
+
+    Each array from U(-1/sqrt(H), 1/sqrt(H)) (:func:`uniform`), except the recurrent
+    matrices U_* with ``init="orthogonal"`` (:func:`orthogonal`) or ``"identity"``
+    (:func:`identity`, the SRN only).
+
+    Args:
+        cell: "srn", "lstm" or "gru".  input_size: D.  hidden_size: H.
+        rng: the generator to draw from.  init: one of :data:`RECURRENT_INITS`
+            ("identity" for the SRN only).  dtype: float64 or float32.
+        O: the Jordan network's output size.  **opts: the cell's options.
+
+    Returns:
+        dict key -> array, keyed as the cell's parameters.
+
+    Raises:
+        ValueError: for a bad rng, size, init, option or dtype.
+    """
+    from rnnbook import cells
+
+    opts = cells.options(cell, opts)
+    check_rng(rng)
+    check_int("input_size", input_size)
+    check_int("hidden_size", hidden_size)
+    check_option("init", init, RECURRENT_INITS if cell == "srn" else RECURRENT_INITS[:2])
+    params = {}
+    for key, (shape, _) in cells.param_shapes(cell, input_size, hidden_size, O=O, **opts).items():
+        if key.startswith("U") and init == "orthogonal":
+            params[key] = orthogonal(rng, *shape, dtype=dtype)
+        elif key.startswith("U") and init == "identity":
+            params[key] = identity(shape[0], dtype=dtype)
+        else:
+            params[key] = uniform(rng, shape, hidden_size, dtype)
+    return params

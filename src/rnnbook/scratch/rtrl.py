@@ -27,11 +27,10 @@ on dc_t/dtheta, (B, 2H, P). The forward step is the cell's own
 
 import numpy as np
 
-from rnnbook._checks import check_array, check_int, check_option, describe
-from rnnbook.scratch import bptt, gru, lstm, srn
+from rnnbook import cells
+from rnnbook._checks import check_array, check_cell_inputs, check_int, check_option, describe
+from rnnbook.scratch import bptt, cell_module
 from rnnbook.scratch._functions import activate_backward
-
-CELLS = ("srn", "gru", "lstm")
 
 
 def _layout(params) -> dict:
@@ -70,7 +69,7 @@ def _times(M, S):
 
 def _srn_sensitivity(S, x_t, cache, params, layout, opts):
     """(6.27)  S_t = f'(z_t) * (d+z_t/dtheta + U S_{t-1})."""
-    h_prev, z, h = cache["core"]
+    h_prev, z, h = cache["s_prev"], cache["z"], cache["h"]
     B, H = h.shape
     P = S.shape[2]
     terms = [("W", x_t), ("U", h_prev), ("b", None)]
@@ -85,10 +84,10 @@ def _gru_sensitivity(S, x_t, cache, params, layout, opts):
     """S_t = dh_t/dtheta (B, H, P) for the GRU, by the chain rule through each gate.
 
     Capital letters are sensitivities, each (B, H, P): dZ = dz_t/dtheta,
-    dR = dr_t/dtheta, dM = dm_t/dtheta, dU = du_t/dtheta, dA = da_h/dtheta,
-    dN = dh~_t/dtheta (h~_t is n here, as in :mod:`rnnbook.scratch.gru`).
+    dR = dr_t/dtheta, dM = dm_t/dtheta with m_t = r_t * h_{t-1}, dU = du_t/dtheta,
+    dA = da_h/dtheta, dH_tilde = dh~_t/dtheta (the names of :mod:`rnnbook.scratch.gru`).
     """
-    h_prev, z, r, n, extra = cache["core"]
+    h_prev, z, r, h_tilde = cache["h_prev"], cache["z"], cache["r"], cache["h_tilde"]
     B, H = h_prev.shape
     P = S.shape[2]
 
@@ -109,26 +108,26 @@ def _gru_sensitivity(S, x_t, cache, params, layout, opts):
         # (6.48)  a_h = W_h x_t + U_h m_t + b_h with m_t = r_t * h_{t-1}   (B, H)
         #   =>  dm_t/dtheta = dr_t/dtheta * h_{t-1} + r_t * S_{t-1},
         #       da_h/dtheta = d+a_h/dtheta + U_h dm_t/dtheta   (B, H, P)
-        m = extra
+        m = cache["r_h"]
         dM = dR * h_prev[..., None] + r[..., None] * S
         dA = direct(("W_h", x_t), ("U_h", m), ("b_h", None)) + _times(params["U_h"], dM)
     else:
         # a_h = W_h x_t + b_h + r_t * u_t with u_t = U_h h_{t-1} + d_h   (B, H)
         #   =>  du_t/dtheta = d+u_t/dtheta + U_h S_{t-1},
         #       da_h/dtheta = d+a_h/dtheta + dr_t/dtheta * u_t + r_t * du_t/dtheta   (B, H, P)
-        u = extra
+        u = cache["u"]
         dU = direct(("U_h", h_prev), ("d_h", None)) + _times(params["U_h"], S)
         dA = direct(("W_h", x_t), ("b_h", None)) + dR * u[..., None] + r[..., None] * dU
     # h~_t = tanh(a_h)  =>  dh~_t/dtheta = (1 - h~_t^2) * da_h/dtheta   (B, H, P)
-    dN = (1 - n * n)[..., None] * dA
+    dH_tilde = (1 - h_tilde * h_tilde)[..., None] * dA
     z3 = z[..., None]
     if opts["update"] == "keep":
         # (6.50)  h_t = z_t * h_{t-1} + (1 - z_t) * h~_t
         #   =>  S_t = dz_t/dtheta * (h_{t-1} - h~_t) + z_t * S_{t-1} + (1 - z_t) * dh~_t/dtheta
-        return dZ * (h_prev - n)[..., None] + z3 * S + (1 - z3) * dN
+        return dZ * (h_prev - h_tilde)[..., None] + z3 * S + (1 - z3) * dH_tilde
     # h_t = (1 - z_t) * h_{t-1} + z_t * h~_t
     #   =>  S_t = dz_t/dtheta * (h~_t - h_{t-1}) + (1 - z_t) * S_{t-1} + z_t * dh~_t/dtheta
-    return dZ * (n - h_prev)[..., None] + (1 - z3) * S + z3 * dN
+    return dZ * (h_tilde - h_prev)[..., None] + (1 - z3) * S + z3 * dH_tilde
 
 
 def _diagonal(layout, P, key, u, B, H, dtype):
@@ -148,15 +147,14 @@ def _lstm_sensitivity(S, x_t, cache, params, layout, opts):
 
     S holds S^h_{t-1} = dh_{t-1}/dtheta in its first H rows and S^c_{t-1} =
     dc_{t-1}/dtheta in the last H. Capital letters are sensitivities of the gates'
-    values, each (B, H, P): dI = di_t/dtheta, dF, dO, and dCt = dc~_t/dtheta.
+    values, each (B, H, P): dI = di_t/dtheta, dF, dO, and dC_tilde = dc~_t/dtheta.
     """
-    h_prev, c_prev, g, f, c, tc = cache["core"]
+    h_prev, c_prev, i, f, o = (cache[k] for k in ("h_prev", "c_prev", "i", "f", "o"))
+    c_tilde, c, tanh_c = cache["c_tilde"], cache["c"], cache["tanh_c"]  # (B, H) each
     variant = opts["variant"]
     B, H = h_prev.shape
     P = S.shape[2]
     Sh, Sc = S[:, :H], S[:, H:]  # (B, H, P) each
-    n = len(lstm.gates(variant)) - 1  # the sigmoid gates with their own weights
-    i, o, ct = g[0], g[n - 1], g[n]  # (B, H) each
 
     def pre(gate):
         # d a_gate/dtheta through W_gate x_t + U_gate h_{t-1} + b_gate   (B, H, P)
@@ -175,10 +173,10 @@ def _lstm_sensitivity(S, x_t, cache, params, layout, opts):
     dA_i = pre("i") + (peephole("p_i", c_prev, Sc) if variant == "peephole" else 0)
     dI = sigma_prime(i) * dA_i
     # (6.35)  c~_t = tanh(a_c)  =>  dc~_t/dtheta = (1 - c~_t^2) * da_c/dtheta
-    dCt = (1 - ct * ct)[..., None] * pre("c")
+    dC_tilde = (1 - c_tilde * c_tilde)[..., None] * pre("c")
     # (6.33)  c_t = f_t * c_{t-1} + i_t * c~_t
     #   =>  S^c_t = df_t/dtheta * c_{t-1} + f_t * S^c_{t-1} + di_t/dtheta * c~_t + i_t * dc~_t
-    new_Sc = dI * ct[..., None] + i[..., None] * dCt
+    new_Sc = dI * c_tilde[..., None] + i[..., None] * dC_tilde
     if variant == "no_forget":
         # (6.42)  f_t = 1 and has no parameters
         new_Sc += Sc
@@ -196,13 +194,11 @@ def _lstm_sensitivity(S, x_t, cache, params, layout, opts):
     dO = sigma_prime(o) * dA_o
     # (6.34)  h_t = o_t * tanh(c_t)
     #   =>  S^h_t = do_t/dtheta * tanh(c_t) + o_t (1 - tanh^2 c_t) * S^c_t
-    new_Sh = dO * tc[..., None] + (o * (1 - tc * tc))[..., None] * new_Sc
+    new_Sh = dO * tanh_c[..., None] + (o * (1 - tanh_c * tanh_c))[..., None] * new_Sc
     return np.concatenate([new_Sh, new_Sc], axis=1)
 
 
-_MODULES = {"srn": srn, "gru": gru, "lstm": lstm}
 _SENSITIVITY = {"srn": _srn_sensitivity, "gru": _gru_sensitivity, "lstm": _lstm_sensitivity}
-_FIRST_WEIGHT = {"srn": "W", "gru": "W_z", "lstm": "W_i"}  # its shape gives (H, D)
 
 
 class RTRL:
@@ -234,6 +230,7 @@ class RTRL:
         S: the sensitivities dh/dtheta (B, H, P); for the LSTM [dh/dtheta; dc/dtheta]
             (B, 2H, P).
         grads: the summed gradients, keyed like params.  t: the steps taken.
+        input_size: D, the size of x_t.
 
     Raises:
         ValueError: for an unknown cell, loss or option, the Jordan network, a missing
@@ -242,48 +239,36 @@ class RTRL:
     """
 
     def __init__(self, cell, params, *, batch_size, h0=None, loss="cross_entropy", **options):
-        check_option("cell", cell, CELLS)
+        cells.check_cell(cell)
         check_option("loss", loss, bptt.LOSSES)
         check_int("batch_size", batch_size)
-        allowed = {
-            "srn": ("activation", "feedback"),
-            "gru": ("reset", "update"),
-            "lstm": ("variant",),
-        }[cell]
-        unknown = sorted(set(options) - set(allowed))
-        if unknown:
-            raise ValueError(f"the {cell} options are {allowed}, got unknown {unknown}")
         if cell == "srn":
-            check_option("feedback", options.get("feedback", "hidden"), ("hidden",))
-            opts = srn._options(options.get("activation", "tanh"), "hidden", "identity")
-        elif cell == "gru":
-            opts = gru._options(options.get("reset", "before"), options.get("update", "keep"))
+            # the Elman network only: RTRL here differentiates h_t, not a fed-back output
+            opts = cells.options("srn", options, only=("activation", "feedback"))
+            check_option("feedback", opts["feedback"], ("hidden",))
+            opts = cells.options("srn", opts)
         else:
-            opts = {"variant": options.get("variant", "standard")}
-            check_option("variant", opts["variant"], lstm.VARIANTS)
+            opts = cells.options(cell, options)
         if not isinstance(params, dict) or not {"V", "c"} <= params.keys():
             raise ValueError(
                 f"params must be a dict with the output layer's 'V' and 'c', got {describe(params)}"
             )
         cell_params = {k: v for k, v in params.items() if k not in ("V", "c")}
-        # the cell checks its params and h0 against each other (with a zero input: only
+        # the cell's params and h0 are checked against each other (with a zero input: only
         # its shape and dtype are used); then the output layer is checked against H
-        w_key = _FIRST_WEIGHT[cell]
+        w_key = cells.key("W", cells.gates(cell, **opts)[0])  # its shape gives (H, D)
         if w_key not in params:
             raise ValueError(f"params must have the key {w_key!r}, got keys {sorted(params)}")
         check_array(params[w_key], f"params[{w_key!r}]", shape=(None, None), dims="(H, D)")
         dtype = params[w_key].dtype
         probe = np.zeros((batch_size, params[w_key].shape[1]), dtype=dtype)
-        check = _MODULES[cell]._check
-        if cell == "lstm":
-            state = check(probe, h0, cell_params, opts["variant"], sequence=False)
-        else:
-            state = check(probe, h0, cell_params, opts, sequence=False)
+        state = check_cell_inputs(cell, probe, h0, cell_params, opts, sequence=False)
         H = params[w_key].shape[0]
         check_array(params["c"], "params['c']", shape=(None,), dims="(O,)", dtype=dtype.name)
         O = params["c"].shape[0]
         check_array(params["V"], "params['V']", shape=(O, H), dims="(O, H)", dtype=dtype.name)
         self.cell, self.loss, self.options = cell, loss, opts
+        self.input_size = params[w_key].shape[1]  # D
         self.params, self.cell_params = params, cell_params
         self.state = tuple(s.copy() for s in state) if cell == "lstm" else state.copy()
         self.layout = _layout(self.cell_params)
@@ -316,9 +301,9 @@ class RTRL:
             (L_t, grads_t), the loss of this step and dL_t/d params keyed like params;
             (None, None) when y_t is None.
         """
-        module = _MODULES[self.cell]
+        module = cell_module(self.cell)
         B, H = self.h.shape
-        D = self.cell_params[_FIRST_WEIGHT[self.cell]].shape[1]
+        D = self.input_size
         if not isinstance(x_t, np.ndarray):
             raise ValueError(f"x_t must be a numpy.ndarray (B, D), got {describe(x_t)}")
         check_array(x_t, "x_t", shape=(B, D), dims="(B, D)", dtype=self.h.dtype.name)
@@ -362,7 +347,7 @@ def gradients(cell, x, targets, params, *, h0=None, loss="cross_entropy", on="ev
     Raises:
         ValueError: as :func:`rnnbook.scratch.bptt.full` and :class:`RTRL`.
     """
-    check_option("cell", cell, CELLS)
+    cells.check_cell(cell)
     bptt.check_problem(cell, x, targets, params, loss, on, options)
     T, B = x.shape[:2]
     learner = RTRL(cell, params, batch_size=B, h0=h0, loss=loss, **options)

@@ -16,15 +16,14 @@ same weights compute the same numbers (tests/test_convert.py checks it).
 
 import numpy as np
 
+from rnnbook import cells
 from rnnbook._checks import check_array, describe
+from rnnbook.scratch import cell_module
 
 
 def _check_layout(cell, params, states, name):
-    """Check the cell, the params[layer][direction] layout and a list of states."""
-    if not (hasattr(cell, "forward") and hasattr(cell, "backward")):
-        raise ValueError(
-            f"cell must be a module of rnnbook.scratch (srn, lstm, gru), got {describe(cell)}"
-        )
+    """Check the cell's name, the params[layer][direction] layout and a list of states."""
+    cells.check_cell(cell)
     if not (isinstance(params, (list, tuple)) and params):
         raise ValueError(
             f"params must be a non-empty list over layers of lists over directions, "
@@ -50,7 +49,7 @@ def forward(cell, x, states0, params, **options):
     """Run a stack of layers, each in one or both directions, over a sequence.
 
     Args:
-        cell: the module of the cell, e.g. ``rnnbook.scratch.lstm``.
+        cell: the cell's name, "srn", "lstm" or "gru".
         x: inputs (T, B, D).
         states0: None (zeros everywhere) or a list of initial states, one per layer and
             direction in the order ``layer * directions + direction``; each as the cell
@@ -64,6 +63,8 @@ def forward(cell, x, states0, params, **options):
         ``cache["final"]`` lists the final states in the order of ``states0``.
     """
     dirs = _check_layout(cell, params, states0, "states0")
+    cells.options(cell, options)
+    module = cell_module(cell)
     check_array(x, "x", shape=(None, None, None), dims="(T, B, D)")
     caches, finals, inp = [], [], x
     for l, row in enumerate(params):
@@ -72,7 +73,7 @@ def forward(cell, x, states0, params, **options):
             s0 = None if states0 is None else states0[l * dirs + d]
             # (6.55)  the backward direction reads x_T .. x_1
             x_d = inp if d == 0 else np.ascontiguousarray(inp[::-1])
-            o, cache = cell.forward(x_d, s0, p, **options)  # (T, B, H)
+            o, cache = module.forward(x_d, s0, p, **options)  # (T, B, H)
             outs.append(o if d == 0 else o[::-1])
             layer_caches.append(cache)
             finals.append(cache["final"])
@@ -96,6 +97,7 @@ def backward(d_outputs, cache, d_finals=None):
         grads as ``grads[layer][direction]`` dicts keyed like the params).
     """
     cell, layers, dirs = cache["cell"], cache["layers"], cache["directions"]
+    module = cell_module(cell)
     n = len(layers) * dirs
     if d_finals is not None and not (isinstance(d_finals, (list, tuple)) and len(d_finals) == n):
         raise ValueError(
@@ -114,7 +116,7 @@ def backward(d_outputs, cache, d_finals=None):
             # the backward direction saw time reversed: reverse its gradients the same way
             g = parts[d] if d == 0 else np.ascontiguousarray(parts[d][::-1])
             d_final = None if d_finals is None else d_finals[l * dirs + d]
-            dx, ds0, grads[l][d] = cell.backward(g, layer_cache, d_final)
+            dx, ds0, grads[l][d] = module.backward(g, layer_cache, d_final)
             d_in = d_in + (dx if d == 0 else dx[::-1])
             d_states[l * dirs + d] = ds0
         d_out = d_in  # dL/d(this layer's input) = dL/d(the previous layer's outputs)
