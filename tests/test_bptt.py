@@ -154,3 +154,63 @@ def test_float32_in_float32_out(model):
         assert relative_error(g[k], g64[k]) < 1e-4, k
     with pytest.raises(ValueError, match=r"targets must have dtype float32"):
         bptt.full(cell, x32, y, p32, loss="squared", **opts)
+
+
+@pytest.mark.parametrize("model", MODELS, ids=IDS)
+def test_cut_gradient_without_cuts_is_full_and_with_regular_cuts_is_truncated(model):
+    cell, module, opts = model
+    rng = np.random.default_rng(6)
+    x, y, p = make_problem(rng, module, opts, 6, 2, 3, 4, 3, "cross_entropy", "every")
+    _, full = bptt.full(cell, x, y, p, **opts)
+    _, uncut = bptt.cut_gradient(cell, x, y, p, cuts=np.zeros(6, bool), **opts)
+    for k in p:
+        assert relative_error(uncut[k], full[k]) < 1e-12, k
+    # a cut before steps 0 and 3 (counted from 0): the windows of BPTT(3; 3) for T = 6
+    cuts = np.arange(6) % 3 == 0
+    _, cut = bptt.cut_gradient(cell, x, y, p, cuts=cuts, **opts)
+    _, trunc = bptt.truncated(cell, x, y, p, k1=3, k2=3, **opts)
+    for k in p:
+        assert relative_error(cut[k], trunc[k]) < 1e-12, k
+    # the weight scales each path by weight^(its length): weight 2 differs from weight 1
+    _, heavy = bptt.cut_gradient(cell, x, y, p, cuts=cuts, weight=2.0, **opts)
+    recurrent = [k for k in p if k.startswith("U")]
+    assert max(relative_error(heavy[k], cut[k]) for k in recurrent) > 1e-3
+
+
+def test_randomized_truncation_is_unbiased_and_its_unweighted_form_is_not():
+    """The mean over many draws of the cuts approaches the full gradient with the
+    compensation factor, and stays away from it without."""
+    rng = np.random.default_rng(7)
+    x, y, p = make_problem(rng, srn, {}, 8, 2, 3, 4, 3, "cross_entropy", "every")
+    p["U"] = 0.5 * p["U"]  # paths shrink as they lengthen: the reweighted variance stays small
+    _, full = bptt.full("srn", x, y, p)
+    flat_full = np.concatenate([full[k].ravel() for k in ("W", "U", "b")])
+    draws = {True: [], False: []}
+    for reweight in (True, False):
+        gen = np.random.default_rng(8)
+        for _ in range(400):
+            _, g = bptt.randomized("srn", x, y, p, c=0.5, rng=gen, reweight=reweight)
+            draws[reweight].append(np.concatenate([g[k].ravel() for k in ("W", "U", "b")]))
+    unbiased = np.array(draws[True])
+    biased = np.array(draws[False])
+    # the error of the mean of 400 draws, against the standard error of that mean
+    se = np.linalg.norm(unbiased.std(axis=0)) / np.sqrt(len(unbiased))
+    assert np.linalg.norm(unbiased.mean(axis=0) - flat_full) < 3 * se
+    assert np.linalg.norm(biased.mean(axis=0) - flat_full) > 5 * se
+    # c = 0 cuts nothing: full BPTT
+    _, g0 = bptt.randomized("srn", x, y, p, c=0, rng=np.random.default_rng(0))
+    for k in p:
+        assert relative_error(g0[k], full[k]) < 1e-12, k
+
+
+def test_randomized_and_cut_gradient_refuse_bad_arguments():
+    rng = np.random.default_rng(9)
+    x, y, p = make_problem(rng, srn, {}, 4, 1, 2, 3, 2, "cross_entropy", "every")
+    with pytest.raises(ValueError, match=r"c must be a probability in \[0, 1\)"):
+        bptt.randomized("srn", x, y, p, c=1.0, rng=rng)
+    with pytest.raises(ValueError, match="rng must be a numpy.random.Generator"):
+        bptt.randomized("srn", x, y, p, c=0.5, rng=3)
+    with pytest.raises(ValueError, match=r"cuts must be a bool array \(T,\) = \(4,\)"):
+        bptt.cut_gradient("srn", x, y, p, cuts=np.zeros(3, bool))
+    with pytest.raises(ValueError, match="weight must be a number > 0"):
+        bptt.cut_gradient("srn", x, y, p, cuts=np.zeros(4, bool), weight=0)

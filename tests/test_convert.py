@@ -192,7 +192,7 @@ def test_option_of_another_cell_is_refused(fn, cell, opts, match):
         fn(book_params(cell, {}), cell, **opts)
 
 
-@pytest.mark.parametrize("reset", ["before", "after"])
+@pytest.mark.parametrize("reset", cells.OPTIONS["gru"]["reset"])
 def test_gru_reset_read_from_the_keys(reset):
     """d_h present -> reset="after", absent -> "before"; checked against the NumPy stack."""
     p = book_params("gru", {"reset": reset}, 2, 2, seed=4)
@@ -484,3 +484,8 @@ def test_round_trips_any_size(cell, sizes, num_layers, dirs, seed):
     opts = TORCH_OPTS[cell]
     assert_same_params(convert.from_torch(convert.to_torch(p, cell, **opts)), p)
     assert_same_params(convert.from_torch(convert.to_nn(p, cell, **opts)), p)
+
+
+def test_a_torch_cell_refuses_batch_first():
+    with pytest.raises(ValueError, match="batch_first does not apply"):
+        convert.to_torch(book_params("lstm", {}), "lstm", torch_cell=True, batch_first=True)

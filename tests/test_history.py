@@ -12,13 +12,23 @@ from rnnbook.history import KINDS, TIMELINE, Milestone
 BIB = Path(__file__).resolve().parents[1] / "book" / "references.bib"
 
 REQUIRED_KEYS = {
+    "mcculloch1943", "kleene1956", "minsky1967",
     "hopfield1982", "rumelhart1986", "jordan1986", "waibel1989", "williams1989", "elman1990",
-    "werbos1990", "narendra1990", "lin1996", "hochreiter1991", "schmidhuber1992", "bengio1994",
-    "schuster1997", "hochreiter1997", "gers2000", "gers2002", "jaeger2001", "graves2006",
-    "graves2009", "mikolov2010", "graves2013", "cho2014", "sutskever2014", "chung2014",
-    "bahdanau2015", "tai2015", "bradbury2017", "vaswani2017", "lei2018", "yu2018",
-    "bouaziz2016", "koutnik2014",
+    "narendra1990", "lin1996", "hochreiter1991", "siegelmann1991", "schmidhuber1992",
+    "bengio1994", "schuster1997", "hochreiter1997", "gers2000", "gersschmidhuber2000",
+    "jaeger2001", "graves2006", "graves2009", "mikolov2010", "graves2013", "kalchbrenner2013",
+    "cho2014", "sutskever2014", "chung2014", "bahdanau2015", "tai2015", "bradbury2017",
+    "vaswani2017", "lei2018", "yu2018", "bouaziz2016", "koutnik2014",
 }  # fmt: skip
+
+# The dating rule (chapter 1, "How the timeline is dated"): one record per idea, citing the first
+# publication of the idea among the book's references. Each pair is (an idea's first publication,
+# a later work on the same idea that must not be drawn in its place).
+FIRST_NOT_LATER = [
+    ("rumelhart1986", "werbos1990"),  # BPTT: the unfolding of 1986, not the 1990 account
+    ("siegelmann1991", "siegelmann1995"),  # Turing completeness: announced 1991, full proof 1995
+    ("gersschmidhuber2000", "gers2002"),  # peepholes: IJCNN 2000, not the 2002 journal paper
+]
 
 
 def test_years_sorted():
@@ -69,6 +79,32 @@ def test_record_year_is_the_bibliography_year():
         (r.key, r.year, bib_years.get(r.key)) for r in TIMELINE if bib_years.get(r.key) != r.year
     ]
     assert not wrong, f"(key, record year, bibliography year): {wrong}"
+
+
+def _bib_year(key):
+    entry = re.search(
+        r"@\w+\{" + re.escape(key) + r",.*?\n\}", BIB.read_text(encoding="utf-8"), re.S
+    )
+    return int(re.search(r"year\s*=\s*\{(\d{4})\}", entry.group(0)).group(1))
+
+
+def _dating_violations(records):
+    keys = {r.key: r for r in records}
+    wrong = []
+    for first, later in FIRST_NOT_LATER:
+        if first not in keys or later in keys or keys[first].year != _bib_year(first):
+            wrong.append((first, later))
+    return wrong
+
+
+def test_each_idea_dated_by_its_first_publication():
+    assert all(_bib_year(first) < _bib_year(later) for first, later in FIRST_NOT_LATER)
+    assert _dating_violations(TIMELINE) == []
+
+
+def test_the_dating_check_fails_on_a_planted_record():
+    planted = TIMELINE + (Milestone(1990, "BPTT", "werbos1990", "training", "the 1990 account"),)
+    assert _dating_violations(planted) == [("rumelhart1986", "werbos1990")]
 
 
 def test_by_kind_partitions_the_timeline():

@@ -205,3 +205,64 @@ def test_rounding_level_field_counts_as_a_tie():
     assert W[0] @ s != 0
     assert hp.sync_step(s, W)[0] == -1.0
     assert hp.async_sweep(s, W, np.random.default_rng(0))[0] == -1.0
+
+
+def test_sync_orbit_finds_the_two_cycle_and_fixed_points():
+    W = np.array([[0.0, -1.0], [-1.0, 0.0]])
+    states, period = hp.sync_orbit(np.array([1.0, 1.0]), W)
+    assert period == 2
+    np.testing.assert_array_equal(states[1], [-1.0, -1.0])
+    np.testing.assert_array_equal(states[-1], states[-3])
+    # the same state is not a fixed point: is_fixed_point and sync_orbit agree
+    assert not hp.is_fixed_point(np.array([1.0, 1.0]), W)
+    states, period = hp.sync_orbit(np.array([1.0, -1.0]), W)
+    assert period == 1 and len(states) == 2
+    _, period = hp.sync_orbit(np.array([1.0, 1.0]), W, max_steps=1)
+    assert period is None
+    with pytest.raises(ValueError, match="max_steps"):
+        hp.sync_orbit(np.array([1.0, 1.0]), W, max_steps=0)
+
+
+@settings(max_examples=30, deadline=None)
+@given(seed=st.integers(0, 2**32 - 1), N=st.integers(4, 60), P=st.integers(1, 15))
+def test_sync_orbits_have_period_one_or_two(seed, N, P):
+    # symmetric weights: synchronous dynamics ends in a fixed point or a 2-cycle (Bruck 1990)
+    rng = np.random.default_rng(seed)
+    W = hp.store(random_patterns(P, N, rng))
+    states, period = hp.sync_orbit(random_patterns(1, N, rng)[0], W, max_steps=500)
+    assert period in (1, 2)
+    assert (period == 1) == hp.is_fixed_point(states[-1], W)
+
+
+def test_sync_orbit_refuses_asymmetric_weights():
+    # a cyclic shift (not symmetric) would cycle with period 3; the period-2 guarantee needs
+    # symmetric weights, so sync_orbit refuses it
+    W = np.roll(np.eye(3), 1, axis=1)
+    with pytest.raises(ValueError, match="symmetric"):
+        hp.sync_orbit(np.array([1.0, -1.0, -1.0]), W)
+
+
+def test_mixtures_and_reversed_patterns_are_spurious_fixed_points():
+    rng = np.random.default_rng(8)
+    P = random_patterns(3, 500, rng)  # load 0.006
+    W = hp.store(P)
+    mix = hp.mixture(P)
+    assert hp.is_fixed_point(mix, W) and hp.classify(mix, P) == "spurious"
+    assert hp.is_fixed_point(-P[0], W) and hp.classify(-P[0], P) == "reversed"
+    assert hp.classify(P[1], P) == "stored"
+    # the mixture is not one of the patterns: its overlaps are near 1/2
+    np.testing.assert_allclose(P @ mix / 500, 0.5, atol=0.1)
+    with pytest.raises(ValueError, match="odd"):
+        hp.mixture(P[:2])
+    with pytest.raises(ValueError, match="columns"):
+        hp.classify(mix[:10], P)
+
+
+def test_recall_overlaps_shape_and_transition():
+    out = hp.recall_overlaps(200, [0.05, 0.3], np.random.default_rng(9), networks=2, probes=3)
+    assert out.shape == (2, 2)
+    assert np.all(out[0] == 1) and np.all(out[1] < 0.8)
+    with pytest.raises(ValueError, match="no pattern"):
+        hp.recall_overlaps(10, [0.01], np.random.default_rng(0))
+    with pytest.raises(ValueError, match="networks"):
+        hp.recall_overlaps(10, [0.5], np.random.default_rng(0), networks=0)

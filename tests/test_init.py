@@ -97,3 +97,17 @@ def test_init_params_keys_shapes_and_orthogonal(module, kwargs, keys):
 def test_bad_init_arguments(call, match):
     with pytest.raises(ValueError, match=match):
         call()
+
+
+def test_numbers_and_shapes_are_checked():
+    rng = np.random.default_rng(0)
+    with pytest.raises(ValueError, match="value must be a finite number, got None"):
+        init.forget_bias(3, None)
+    with pytest.raises(ValueError, match="scale must be a finite number"):
+        init.identity(3, "a")
+    assert init.orthogonal(rng, 3, gain=np.float32(2)).shape == (3, 3)
+    with pytest.raises(ValueError, match="forget_bias must be a finite number"):
+        lstm.init_params(2, 3, rng, forget_bias=float("nan"))
+    assert lstm.init_params(2, 3, rng, forget_bias=np.float32(1))["b_f"][0] == 1
+    with pytest.raises(ValueError, match=r"init='identity' needs a square U, got shape \(3, 2\)"):
+        init.draw_params("srn", 2, 3, rng, init="identity", O=2, feedback="output")

@@ -171,3 +171,29 @@ def test_rtrl_lstm_state_and_options_are_checked():
     n_params = sum(v.size for k, v in p.items() if k not in ("V", "c"))
     assert learner.S.shape == (2, 2 * 3, n_params)  # [dh/dtheta; dc/dtheta]
     assert learner.h.shape == (2, 3) and len(learner.state) == 2
+
+
+def test_sensitivities_must_start_at_zero_with_the_state():
+    """(6.27) starts from dh_0/dtheta = 0, which holds because h_0 is fixed; the textbook
+    leaves it unstated (003 line 253). A learner that starts a new sequence from h_0 but
+    keeps the sensitivities of the last one gets a wrong gradient; reset, BPTT's."""
+    rng = np.random.default_rng(13)
+    x, y, p = make_problem(rng, srn, {}, 8, 2, 3, 4, 3, "cross_entropy", "every")
+    _, expected = bptt.full("srn", x[4:], y[4:], p)
+    results = {}
+    for reset_S in (False, True):
+        learner = rtrl.RTRL("srn", p, batch_size=2)
+        for t in range(4):  # a first sequence
+            learner.step(x[t], y[t])
+        learner.state = np.zeros_like(learner.state)  # a second one, from h_0 = 0
+        if reset_S:
+            learner.S = np.zeros_like(learner.S)
+        learner.reset_grads()
+        for t in range(4, 8):
+            learner.step(x[t], y[t])
+        results[reset_S] = max(
+            np.abs(learner.grads[k] - expected[k]).max() / np.abs(expected[k]).max()
+            for k in expected
+        )
+    assert results[True] < 1e-12
+    assert results[False] > 1e-3  # the unstated condition matters

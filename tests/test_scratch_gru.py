@@ -191,7 +191,7 @@ def test_conventions_differ():
         assert np.abs(a - b).max() > 1e-3
 
 
-@pytest.mark.parametrize("reset", ["before", "after"])
+@pytest.mark.parametrize("reset", GRU_OPTIONS["reset"])
 @settings(max_examples=20, deadline=None)
 @given(seed=st.integers(0, 2**31), T=st.integers(1, 6), B=st.integers(1, 3), H=st.integers(1, 5))
 def test_keep_and_replace_are_one_family_with_the_update_gate_negated(reset, seed, T, B, H):

@@ -8,6 +8,7 @@ from autograd_reference import SIZES, autograd_sequence
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from rnnbook import cells
 from rnnbook.gradcheck import numerical_gradient, relative_error
 from rnnbook.scratch import lstm
 
@@ -23,7 +24,7 @@ def flat(*arrays):
     return np.concatenate([np.ravel(a) for a in arrays])
 
 
-VARIANTS = ["standard", "no_forget", "peephole", "coupled"]
+VARIANTS = list(cells.OPTIONS["lstm"]["variant"])
 
 
 def torch_lstm(x, h0, c0, p, variant):

@@ -107,3 +107,18 @@ def test_forward_rejects_options_of_another_cell():
     p, x = _case()
     with pytest.raises(ValueError, match=r"the srn options are \(.*\), got unknown \['variant'\]"):
         stack.forward("srn", x, None, p, variant="peephole")
+
+
+def test_errors_say_which_layer_and_direction_and_the_cache_is_checked():
+    p, x = _case()
+    bad = [p[0], [p[1][0], {**p[1][1], "b": np.zeros(5)}]]
+    with pytest.raises(
+        ValueError, match=r"layer 1, direction 1 \(params\[1\]\[1\]\): params\['b'\]"
+    ):
+        stack.forward("srn", x, None, bad)
+    _, cell_cache = srn.forward(x, None, p[0][0])
+    with pytest.raises(ValueError, match=r"cache must be the cache returned by stack.forward"):
+        stack.backward(np.zeros((4, 2, 8)), cell_cache)
+    _, cache = stack.forward("srn", x, None, p)
+    with pytest.raises(ValueError, match=r"stack.backward takes no options"):
+        stack.backward(np.zeros((4, 2, 8)), cache, activation="tanh")

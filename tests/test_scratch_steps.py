@@ -24,7 +24,7 @@ def _all_options(cell):
     names = list(cells.OPTIONS[cell])
     for values in itertools.product(*cells.OPTIONS[cell].values()):
         opts = dict(zip(names, values, strict=True))
-        # the Jordan network's output activations are tested in test_scratch_srn.py
+        # the Jordan network's other output activations are tested in test_scratch_srn.py
         if cell == "srn" and opts["output_activation"] not in ("identity", "softmax"):
             continue
         if (
@@ -128,7 +128,8 @@ def test_each_lstm_variant_changes_exactly_its_equations():
     """Read off the step's cache: each variant changes the equations it names, no others."""
     p = _shared_lstm_params(0)
     rng = np.random.default_rng(1)
-    x_t, state = rng.standard_normal((B, D)), (rng.standard_normal((B, H)),) * 2
+    x_t = rng.standard_normal((B, D))
+    state = (rng.standard_normal((B, H)), rng.standard_normal((B, H)))  # h_{t-1}, c_{t-1}
     _, std = _lstm_step("standard", p, x_t, state)
     _, nof = _lstm_step("no_forget", p, x_t, state)
     _, pee = _lstm_step("peephole", p, x_t, state)
@@ -165,7 +166,12 @@ def test_each_gru_convention_changes_exactly_its_equation():
         np.testing.assert_allclose(repl[k], keep[k], rtol=1e-15)
     np.testing.assert_allclose(keep["h"], keep["z"] * h + (1 - keep["z"]) * keep["h_tilde"])
     np.testing.assert_allclose(repl["h"], (1 - repl["z"]) * h + repl["z"] * repl["h_tilde"])
-    # the reset convention changes (6.48) only
+    # the reset convention changes (6.48) only: each candidate recomputed from its formula
     for k in ("z", "r"):
         np.testing.assert_allclose(after[k], keep[k], rtol=1e-15)
+    r = keep["r"]
+    a_before = x_t @ p["W_h"].T + (r * h) @ p["U_h"].T + p["b_h"]
+    a_after = x_t @ p["W_h"].T + p["b_h"] + r * (h @ p["U_h"].T + p["d_h"])
+    np.testing.assert_allclose(keep["h_tilde"], np.tanh(a_before), rtol=1e-13)
+    np.testing.assert_allclose(after["h_tilde"], np.tanh(a_after), rtol=1e-13)
     assert np.abs(after["h_tilde"] - keep["h_tilde"]).max() > 1e-3

@@ -343,3 +343,88 @@ def test_lstm_state_must_be_a_pair(no_arithmetic):
         module.forward(x, state[0], p, **opts)
     with pytest.raises(ValueError, match=r"the LSTM state must be a pair \(h_prev, c_prev\)"):
         module.step_forward(x[0], (state[0],), p, **opts)
+
+
+# ---- the blame goes to the argument that is wrong ----
+
+
+def test_a_parameter_that_is_the_odd_one_out_is_the_one_blamed():
+    _, opts, x, state, p = make("lstm")
+    wide = {**p, "W_i": np.zeros((H, D + 1))}  # only W_i has the wrong D
+    with pytest.raises(ValueError, match=r"params\['W_i'\] must have shape \(H, D\) = \(5, 4\)"):
+        lstm.forward(x, state, wide, **opts)
+    tall = {**p, "W_f": np.zeros((H + 1, D))}  # only W_f has the wrong H
+    with pytest.raises(ValueError, match=r"params\['W_f'\] must have shape \(H, D\) = \(5, 4\)"):
+        lstm.forward(x, state, tall, **opts)
+    short = {**p, "b_o": np.zeros(H - 1)}
+    with pytest.raises(ValueError, match=r"params\['b_o'\] must have shape \(H,\) = \(5,\)"):
+        lstm.forward(x, state, short, **opts)
+
+
+def test_jordan_output_size_is_read_from_most_parameters():
+    _, opts, x, state, p = make("jordan")
+    with pytest.raises(ValueError, match=r"params\['c'\] must have shape \(O,\) = \(2,\)"):
+        srn.forward(x, state, {**p, "c": np.zeros(O + 1)}, **opts)
+
+
+def test_a_batch_first_input_blames_the_input_through_the_batch_size():
+    _, opts, x, state, p = make("lstm")
+    batch_first = np.ascontiguousarray(x.transpose(1, 0, 2))  # (B, T, D) = (2, 3, 4)
+    with pytest.raises(ValueError, match=r"h0 must have shape .* \(B = 3 read from x \(T, B, D\)"):
+        lstm.forward(batch_first, state, p, **opts)
+
+
+def test_an_lstm_state_given_as_a_list_is_accepted():
+    _, opts, x, state, p = make("lstm")
+    out, _ = lstm.forward(x, list(state), p, **opts)
+    np.testing.assert_array_equal(out, lstm.forward(x, state, p, **opts)[0])
+
+
+def test_parameters_must_be_numpy_arrays_with_sizes_of_at_least_one():
+    torch = pytest.importorskip("torch")
+    _, opts, x, state, p = make("gru")
+    with pytest.raises(ValueError, match=r"params\['W_z'\] must be a numpy.ndarray"):
+        gru.forward(x, state, {**p, "W_z": torch.tensor(p["W_z"])}, **opts)
+    empty = gru.init_params(D, 1, np.random.default_rng(0), **opts)
+    empty = {k: v[:0] for k, v in empty.items()}
+    with pytest.raises(ValueError, match=r"sizes H, D \(and O\) >= 1, got H = 0"):
+        gru.forward(x, None, empty, **opts)
+
+
+@pytest.mark.parametrize("cell", CELLS)
+def test_options_of_another_cell_and_flags_are_value_errors(cell):
+    module, opts, x, state, p = make(cell)
+    other = {"srn": {"variant": "peephole"}, "jordan": {"reset": "after"}}.get(
+        cell, {"activation": "tanh"}
+    )
+    name = "srn" if cell == "jordan" else cell
+    for call in (
+        lambda: module.forward(x, state, p, **opts, **other),
+        lambda: module.step_forward(x[0], state, p, **opts, **other),
+    ):
+        with pytest.raises(ValueError, match=rf"the {name} options are .* got unknown"):
+            call()
+    out, cache = module.forward(x, state, p, **opts)
+    with pytest.raises(ValueError, match=r"takes no options: it reads them from the cache"):
+        module.backward(np.zeros_like(out), cache, **opts or {"variant": "standard"})
+    _, step = module.step_forward(x[0], state, p, **opts)
+    d_state = tuple(np.zeros_like(s) for s in state) if cell == "lstm" else np.zeros_like(out[0])
+    with pytest.raises(ValueError, match=r"takes no options"):
+        module.step_backward(d_state, step, **opts or {"variant": "standard"})
+    with pytest.raises(ValueError, match=r"check must be True or False, got str 'no'"):
+        module.step_forward(x[0], state, p, check="no", **opts)
+    with pytest.raises(ValueError, match=r"check must be True or False"):
+        module.step_backward(d_state, step, check=0)
+
+
+def test_the_input_parts_handed_to_an_lstm_step_are_checked():
+    _, opts, x, state, p = make("lstm")
+    xw = {g: np.zeros((B, H)) for g in ("i", "f", "o", "c")}
+    lstm.step_forward(x[0], state, p, xw_t=xw, **opts)  # accepted
+    with pytest.raises(ValueError, match=r"xw_t must be None or a dict with the keys"):
+        lstm.step_forward(x[0], state, p, xw_t={"i": xw["i"]}, **opts)
+    with pytest.raises(ValueError, match=r"xw_t\['o'\] must have shape \(B, H\) = \(2, 5\)"):
+        lstm.step_forward(x[0], state, p, xw_t={**xw, "o": np.zeros((B, H + 1))}, **opts)
+    with pytest.raises(ValueError, match=r"weights must be True or False"):
+        _, step = lstm.step_forward(x[0], state, p, **opts)
+        lstm.step_backward(state, step, weights="no")

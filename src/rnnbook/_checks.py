@@ -176,14 +176,27 @@ def check_x(x, sequence: bool) -> str:
     return x.dtype.name
 
 
-def check_state(state, name: str, shape: tuple, dims: str, dtype: str):
-    """Check one array of a state; ``None`` means zeros of ``shape``. Returns the array."""
+def check_state(state, name: str, shape: tuple, dims: str, dtype: str, source: str = ""):
+    """Check one array of a state; ``None`` means zeros of ``shape``. Returns the array.
+
+    ``source`` says where the expected sizes came from, for the message.
+    """
     if state is None:
         return np.zeros(shape, dtype=dtype)
     if not isinstance(state, np.ndarray):
         raise ValueError(f"{name} must be a numpy.ndarray {dims}, got {describe(state)}")
+    if state.ndim == len(shape) and tuple(state.shape) != tuple(shape) and source:
+        raise ValueError(
+            f"{name} must have shape {_shape_text(shape, dims)}, got shape "
+            f"{tuple(state.shape)} ({source})"
+        )
     check_array(state, name, shape=shape, dims=dims, dtype=dtype)
     return state
+
+
+def _majority(values: list) -> int:
+    """The most frequent of the sizes the parameters give for one dimension (ties: the first)."""
+    return max(values, key=values.count)
 
 
 def check_cell_inputs(cell: str, x, state, params, opts: dict, *, sequence: bool):
@@ -200,33 +213,47 @@ def check_cell_inputs(cell: str, x, state, params, opts: dict, *, sequence: bool
         network's (B, O)), or the LSTM's pair of arrays.
 
     Raises:
-        ValueError: naming what was expected and what came. The sizes D, H (and O)
-            are read from the parameters, so an input whose width does not match is
-            blamed on the input.
+        ValueError: naming what was expected and what came. The sizes H, D (and O) are
+            those most of the parameters agree on, so a parameter that is the odd one out
+            is the one blamed; an input or a state that does not fit them is blamed itself,
+            with the size it was compared against and where that size came from.
     """
     from rnnbook import cells
 
     dtype = check_x(x, sequence)
+    xname, xdims = ("x", "(T, B, D)") if sequence else ("x_t", "(B, D)")
     if not isinstance(params, Mapping):
         raise ValueError(f"params must be a dict, got {type(params).__name__}")
     jordan = cell == "srn" and opts["feedback"] == "output"
-    check_keys(params, cells.param_shapes(cell, 1, 1, O=1, **opts))
-    # H and D from the first gate's W (O from c); then every array is checked against them
-    W = cells.key("W", cells.gates(cell, **opts)[0])
-    check_array(params[W], f"params[{W!r}]", shape=(None, None), dims="(H, D)", dtype=dtype)
-    H, D = params[W].shape
+    expected = cells.param_shapes(cell, 1, 1, O=1, **opts)
+    check_keys(params, expected)
+    for key, (shape, dims) in expected.items():
+        if not isinstance(params[key], np.ndarray):
+            raise ValueError(
+                f"params[{key!r}] must be a numpy.ndarray {dims}, got {describe(params[key])}"
+            )
+        check_array(
+            params[key], f"params[{key!r}]", shape=(None,) * len(shape), dims=dims, dtype=dtype
+        )
+    # the sizes most parameters agree on: H from every array's rows (and an Elman U's
+    # columns), D from the W_*'s columns, O from the Jordan network's c, V and U
+    rows = [params[k].shape[0] for k in expected if k not in ("V", "c")]
+    U_keys = [k for k in expected if k.startswith("U")]
+    cols = [params[k].shape[1] for k in U_keys]
+    H = _majority(rows + ([] if jordan else cols))
+    D = _majority([params[k].shape[1] for k in expected if k.startswith("W")])
+    O = _majority([params["c"].shape[0], params["V"].shape[0]] + cols) if jordan else None
+    if 0 in (H, D) or O == 0:
+        raise ValueError(f"params must have sizes H, D (and O) >= 1, got H = {H}, D = {D}")
+    check_params(params, cells.param_shapes(cell, D, H, O=O, **opts), dtype=dtype)
     if x.shape[-1] != D:
-        xname, xdims = ("x", "(T, B, D)") if sequence else ("x_t", "(B, D)")
+        W = cells.key("W", cells.gates(cell, **opts)[0])
         raise ValueError(
             f"{xname} has D = {x.shape[-1]} features ({xname} {xdims} = {x.shape}) where the "
             f"parameters expect D = {D} (params[{W!r}] is (H, D) = {params[W].shape})"
         )
-    O = None
-    if jordan:
-        check_array(params["c"], "params['c']", shape=(None,), dims="(O,)", dtype=dtype)
-        O = params["c"].shape[0]
-    check_params(params, cells.param_shapes(cell, D, H, O=O, **opts), dtype=dtype)
     B = x.shape[-2]
+    source = f"B = {B} read from {xname} {xdims} = {x.shape}"
     names = cells.state_names(cell, sequence=sequence, **opts)
     if cell == "lstm":
         state = (None, None) if state is None else state
@@ -235,18 +262,25 @@ def check_cell_inputs(cell: str, x, state, params, opts: dict, *, sequence: bool
                 f"the LSTM state must be a pair ({', '.join(names)}), got {describe(state)}"
             )
         return tuple(
-            check_state(s, n, (B, H), "(B, H)", dtype) for s, n in zip(state, names, strict=True)
+            check_state(s, n, (B, H), "(B, H)", dtype, source)
+            for s, n in zip(state, names, strict=True)
         )
     if jordan:
-        return check_state(state, names[0], (B, O), "(B, O)", dtype)
-    return check_state(state, names[0], (B, H), "(B, H)", dtype)
+        return check_state(state, names[0], (B, O), "(B, O)", dtype, source)
+    return check_state(state, names[0], (B, H), "(B, H)", dtype, source)
 
 
 def check_cache(cache, cell: str, kind: str) -> None:
     """Check that ``cache`` came from ``cell``'s ``step_forward`` (kind "step") or ``forward``."""
     if not (isinstance(cache, dict) and cache.get("cell") == cell and cache.get("kind") == kind):
         maker = f"{cell}.step_forward" if kind == "step" else f"{cell}.forward"
-        raise ValueError(f"cache must be the cache returned by {maker}, got {describe(cache)}")
+        if isinstance(cache, dict) and "cell" in cache and "kind" in cache:
+            got = f"the {cache['kind']} cache of {cache['cell']}"
+        elif isinstance(cache, dict):
+            got = f"a dict with the keys {sorted(map(str, cache))[:8]}"
+        else:
+            got = describe(cache)
+        raise ValueError(f"cache must be the cache returned by {maker}, got {got}")
 
 
 def check_state_grad(d, like, name: str) -> None:
@@ -278,3 +312,34 @@ def check_backward(d_outputs, cache, d_final, cell: str, dims: str = "(T, B, H)"
         )
     check_state_grad(d_final, final, "d_final")
     return tuple(d_final) if isinstance(final, tuple) else d_final
+
+
+def check_flag(name: str, value) -> bool:
+    """Check a True/False argument; return it."""
+    if not isinstance(value, bool):
+        raise ValueError(f"{name} must be True or False, got {describe(value)}")
+    return value
+
+
+def check_no_options(where: str, options: dict) -> None:
+    """Refuse options passed to a backward pass, which reads them from its cache."""
+    if options:
+        raise ValueError(
+            f"{where} takes no options: it reads them from the cache of the forward pass, "
+            f"got {sorted(options)}"
+        )
+
+
+def check_input_parts(xw_t, cell: str, h_prev, opts: dict) -> None:
+    """Check the input parts W_* x_t + b_* handed to a step: None, or gate -> (B, H) arrays."""
+    if xw_t is None:
+        return
+    from rnnbook import cells
+
+    gates = cells.gates(cell, **opts)
+    if not (isinstance(xw_t, Mapping) and set(xw_t) == set(gates)):
+        raise ValueError(f"xw_t must be None or a dict with the keys {gates}, got {describe(xw_t)}")
+    for g in gates:
+        check_array(
+            xw_t[g], f"xw_t[{g!r}]", shape=h_prev.shape, dims="(B, H)", dtype=h_prev.dtype.name
+        )

@@ -6,7 +6,8 @@ spelled out. ``rnnbook.scratch``, ``rnnbook.nn``, ``rnnbook.convert``, ``bptt``,
 
 A cell is named by a string everywhere in the package: ``cell="srn"``,
 ``"lstm"`` or ``"gru"``. Its options are keyword arguments with the values
-below; the first value of each is its default.
+below; the first value of each is its default. ``mu`` is the one option whose
+value is a number, not a name (:data:`NUMBER_OPTIONS`).
 
 ========  =====================  ==================================================
 cell      option                 values (default first)
@@ -14,6 +15,9 @@ cell      option                 values (default first)
 srn       ``activation``         "tanh", "relu", "sigmoid", "identity"   f in (6.4)
 srn       ``feedback``           "hidden" (Elman), "output" (Jordan)
 srn       ``output_activation``  "identity", "tanh", "relu", "sigmoid", "softmax"
+srn       ``mu``                 a finite real number, 0.0 by default: the Jordan
+                                 network's self-connection of its state units,
+                                 s_t = mu s_{t-1} + yhat_t; ``feedback="output"`` only
 lstm      ``variant``            "standard", "no_forget", "peephole", "coupled"
 gru       ``reset``              "before" (Cho et al. 2014), "after" (PyTorch)
 gru       ``update``             "keep" (Cho et al., PyTorch), "replace" (Chung et al.)
@@ -25,7 +29,9 @@ with the extra keys of some options (the peepholes ``p_i``, ``p_f``, ``p_o``; th
 GRU's ``d_h``; the Jordan network's output layer ``V``, ``c``).
 """
 
-from rnnbook._checks import check_option
+import numpy as np
+
+from rnnbook._checks import check_option, describe
 
 #: The cells, by the name every public function takes.
 CELLS = ("srn", "lstm", "gru")
@@ -46,6 +52,12 @@ OPTIONS = {
     "gru": {"reset": ("before", "after"), "update": ("keep", "replace")},
 }
 
+#: Each cell's options whose value is a finite real number, with its default. The
+#: Jordan network's ``mu`` (Jordan 1986): its state units keep a decaying sum of the
+#: outputs, s_t = mu s_{t-1} + yhat_t; mu = 0 feeds back yhat_t alone. Any other value
+#: than 0 needs ``feedback="output"`` (the Elman network has no state units).
+NUMBER_OPTIONS = {"srn": {"mu": 0.0}}
+
 #: The gates of PyTorch's stacked matrices, in PyTorch's order (``weight_ih_l0`` is
 #: (G*H, D)): i, f, g (the book's c~), o for the LSTM, r, z, n (the book's h~) for
 #: the GRU; the SRN has one block and no gate letter.
@@ -56,6 +68,15 @@ def check_cell(cell) -> str:
     """Check a cell's name: one of :data:`CELLS`. Returns it."""
     check_option("cell", cell, CELLS)
     return cell
+
+
+def _check_number(name: str, value) -> float:
+    """Check a number-valued option: a finite real number (not a bool). Returns it as a float."""
+    real = isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(value, bool)
+    if not real or not np.isfinite(value):
+        got = repr(value) if isinstance(value, (int, float, str)) else describe(value)
+        raise ValueError(f"{name} must be a finite real number, got {got}")
+    return float(value)
 
 
 def options(cell: str, given: dict | None = None, *, only: tuple | None = None) -> dict:
@@ -72,20 +93,31 @@ def options(cell: str, given: dict | None = None, *, only: tuple | None = None) 
 
     Raises:
         ValueError: for an unknown cell, an option that is not the cell's (or not in
-            ``only``), naming the allowed ones, or a value that is not allowed.
+            ``only``), naming the allowed ones, a value that is not allowed, a number
+            option that is not a finite real number, or ``mu`` != 0 without
+            ``feedback="output"``.
     """
     check_cell(cell)
     given = {} if given is None else given
-    allowed = tuple(OPTIONS[cell]) if only is None else only
+    numbers = NUMBER_OPTIONS.get(cell, {})
+    allowed = tuple(OPTIONS[cell]) + tuple(numbers) if only is None else only
     unknown = sorted(set(given) - set(allowed))
     if unknown:
         raise ValueError(f"the {cell} options are {allowed}, got unknown {unknown}")
     opts = {}
     for name in allowed:
+        if name in numbers:
+            opts[name] = _check_number(name, given.get(name, numbers[name]))
+            continue
         values = OPTIONS[cell][name]
         value = given.get(name, values[0])
         check_option(name, value, values)
         opts[name] = value
+    if opts.get("mu", 0.0) != 0.0 and opts.get("feedback", "hidden") != "output":
+        raise ValueError(
+            "mu is the self-connection of the Jordan network's state units and needs "
+            f"feedback='output', got mu = {opts['mu']!r} with feedback={opts.get('feedback')!r}"
+        )
     return opts
 
 

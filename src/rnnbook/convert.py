@@ -13,8 +13,9 @@ l > 0 has ``W_*`` of shape (H, num_directions * H). One layer in one direction
 is the plain dict.
 
 The cell is named by a string, ``cell="srn"``, ``"lstm"`` or ``"gru"``, and its
-options are keyword arguments, those of ``rnnbook.cells.OPTIONS[cell]``; an option
-of another cell raises a ``ValueError``. The GRU's ``reset`` is read from the keys
+options are keyword arguments, those of ``rnnbook.cells.OPTIONS[cell]`` (for the SRN
+only ``activation`` and ``feedback``: its dict has no output layer); an option of
+another cell raises a ``ValueError``. The GRU's ``reset`` is read from the keys
 when it is not given: a dict with ``d_h`` is ``reset="after"``, one without it
 ``reset="before"``.
 
@@ -41,7 +42,7 @@ import numpy as np
 import torch
 
 from rnnbook import cells
-from rnnbook._checks import check_array, check_params, describe, dtype_name
+from rnnbook._checks import check_array, check_flag, check_params, describe, dtype_name
 from rnnbook.nn._checks import check_float_dtype
 
 TORCH_CLASSES = {"srn": torch.nn.RNN, "lstm": torch.nn.LSTM, "gru": torch.nn.GRU}
@@ -211,11 +212,6 @@ def _prepare(params, cell, given, dtype, require):
     return opts, layers, plain, D, H, getattr(torch, dtype_str)
 
 
-def _check_flag(name, value):
-    if not isinstance(value, bool):
-        raise ValueError(f"{name} must be True or False, got {value!r}")
-
-
 def _moved(module, device, dtype):
     """The module on ``device`` in ``dtype``, where they are given."""
     if device is not None or dtype is not None:
@@ -293,7 +289,8 @@ def to_torch(
         batch_first: passed to ``torch.nn.RNN``/``LSTM``/``GRU``.
         device: where to put the module.
         dtype: its dtype; by default the dtype of the arrays.
-        **options: the cell's options (``rnnbook.cells.OPTIONS[cell]``), those PyTorch
+        **options: the cell's options (``rnnbook.cells.OPTIONS[cell]``; for the SRN only
+            ``activation`` and ``feedback``), those PyTorch
             represents: the SRN's ``activation`` "tanh" or "relu" and ``feedback``
             "hidden"; the LSTM's ``variant`` "standard"; the GRU's ``reset`` "after"
             (read from the keys when not given: it needs ``d_h``) and ``update`` "keep".
@@ -305,15 +302,17 @@ def to_torch(
             allowed ones) or an unknown value, an option PyTorch cannot represent, a
             GRU ``reset`` the keys contradict, a missing or extra key, a wrong shape,
             mixed or non-float dtypes, NaN or inf, or ``torch_cell=True`` with more than
-            one layer or direction.
+            one layer or direction or with ``batch_first=True``.
     """
     opts, layers, plain, D, H, arrays_dtype = _prepare(
         params, cell, options, dtype, _require_torch_options
     )
-    _check_flag("torch_cell", torch_cell)
-    _check_flag("batch_first", batch_first)
+    check_flag("torch_cell", torch_cell)
+    check_flag("batch_first", batch_first)
     extra = {"nonlinearity": opts["activation"]} if cell == "srn" else {}
     if torch_cell:
+        if batch_first:
+            raise ValueError("a torch.nn.*Cell takes one step (B, D): batch_first does not apply")
         if not plain:
             raise ValueError(
                 f"a torch.nn.*Cell has one layer and one direction: params must be one dict, "
@@ -420,8 +419,9 @@ def to_nn(params, cell, *, batch_first=False, device=None, dtype=None, **options
 
     Args:
         params, cell, batch_first, device, dtype: as for :func:`to_torch`.
-        **options: the cell's options (``rnnbook.cells.OPTIONS[cell]``), all of their
-            values supported except ``feedback="output"``: ``rnnbook.nn.SRN`` is the
+        **options: the cell's options (``rnnbook.cells.OPTIONS[cell]``; for the SRN only
+            ``activation`` and ``feedback``), all of their values supported except
+            ``feedback="output"``: ``rnnbook.nn.SRN`` is the
             Elman network. The GRU's ``reset`` is read from the keys when not given.
     Returns:
         ``rnnbook.nn.SRN``, ``LSTM`` or ``GRU`` with bias=True and the options (those

@@ -5,16 +5,23 @@ typed by hand. Each record names the work, the year of the publication cited,
 its citation key in ``book/references.bib``, a category (``kind``) and one line
 on why it mattered.
 
-The year is the year of the cited publication, which is not always the year an
-idea first appeared (the GRU and the encoder-decoder were on arXiv in 2014 and
-are dated 2014; attention by alignment was on arXiv in 2014 and published at
-ICLR 2015, dated 2015).
+The dating rule, stated in chapter 1 and tested in ``tests/test_history.py``:
+each record stands for one idea and cites the first publication of that idea
+among the works the book cites; its year is the year of that publication (a
+preprint does not count: attention by alignment was on arXiv in 2014 and is
+dated 2015, the year of ICLR). Later works that completed or restated an idea
+are cited in the text, not drawn. So backpropagation through time is dated
+1986, the unfolding of Rumelhart, Hinton and Williams, not 1990, Werbos's
+general account; Turing completeness 1991, Siegelmann and Sontag's first
+paper, not 1995, their full proof; and peepholes 2000, Gers and Schmidhuber's
+"Recurrent nets that time and count", not 2002, the journal paper on timing.
 """
 
 from dataclasses import dataclass
 
 #: The categories, in the order the timeline draws its lanes (bottom to top).
 KINDS = (
+    "threshold logic",
     "associative memory",
     "time delay",
     "simple recurrent",
@@ -62,14 +69,21 @@ _M = Milestone
 
 #: The timeline, sorted by year (then by the order below within a year).
 TIMELINE = (
+    _M(1943, "McCulloch-Pitts nets", "mcculloch1943", "threshold logic",
+       "nets of binary threshold neurons, with and without cycles, as logic"),
+    _M(1956, "Kleene's regular events", "kleene1956", "threshold logic",
+       "what nets of threshold neurons with cycles can recognise: the regular events"),
+    _M(1967, "Minsky's automata nets", "minsky1967", "threshold logic",
+       "a construction of a threshold net for every finite automaton"),
     _M(1972, "Amari's learning net", "amari1972", "associative memory",
        "threshold-element networks that learn to recall patterns and pattern sequences"),
     _M(1974, "Little's persistent states", "little1974", "associative memory",
        "a network of binary neurons whose persistent states act as memories"),
     _M(1982, "Hopfield network", "hopfield1982", "associative memory",
        "symmetric weights and an energy function: stored patterns become stable states"),
-    _M(1986, "backpropagation", "rumelhart1986", "training",
-       "gradient learning of hidden representations; unrolled in time it trains recurrent nets"),
+    _M(1986, "backpropagation, unfolding (BPTT)", "rumelhart1986", "training",
+       "gradient learning of hidden representations; a recurrent net unfolded in time is trained"
+       " the same way, the idea of backpropagation through time"),
     _M(1986, "Jordan network", "jordan1986", "simple recurrent",
        "the previous output is fed back through state units to produce serial order"),
     _M(1989, "TDNN", "waibel1989", "time delay",
@@ -78,20 +92,18 @@ TIMELINE = (
        "real-time recurrent learning: exact online gradients carried forward in time"),
     _M(1990, "Elman network (SRN)", "elman1990", "simple recurrent",
        "the hidden state is copied into context units: the simple recurrent network"),
-    _M(1990, "BPTT", "werbos1990", "training",
-       "backpropagation through time: the unrolled network is differentiated backwards"),
     _M(1990, "truncated BPTT", "williams1990", "training",
        "gradients propagated back only a fixed number of steps, for long sequences"),
     _M(1990, "neural system identification", "narendra1990", "time delay",
        "neural networks with tapped delay lines identify and control dynamical systems"),
     _M(1991, "vanishing gradients", "hochreiter1991", "training",
        "error signals propagated back in time shrink or grow exponentially"),
+    _M(1991, "Turing completeness", "siegelmann1991", "simple recurrent",
+       "a finite recurrent net with rational weights can simulate any Turing machine"),
     _M(1992, "history compressor", "schmidhuber1992", "training",
        "a hierarchy of predictors that passes on only unexpected inputs"),
     _M(1994, "long-term dependencies", "bengio1994", "training",
        "learning long-range dependencies by gradient descent is shown to be hard"),
-    _M(1995, "Turing completeness", "siegelmann1995", "simple recurrent",
-       "a finite recurrent net with rational weights can simulate any Turing machine"),
     _M(1996, "NARX networks", "lin1996", "time delay",
        "output delays shorten gradient paths and help long-term dependencies"),
     _M(1997, "bidirectional RNN", "schuster1997", "simple recurrent",
@@ -100,10 +112,10 @@ TIMELINE = (
        "a gated memory cell with a constant error carousel bridges long time lags"),
     _M(2000, "forget gate", "gers2000", "gated",
        "the cell learns to reset itself, so LSTM can process continual input streams"),
+    _M(2000, "peepholes", "gersschmidhuber2000", "gated",
+       "gates look at the cell state, to learn precise timing and counting"),
     _M(2001, "echo state network", "jaeger2001", "simple recurrent",
        "a fixed random reservoir; only the linear readout is trained"),
-    _M(2002, "peepholes", "gers2002", "gated",
-       "gates look at the cell state, to learn precise timing"),
     _M(2005, "bidirectional LSTM", "graves2005", "gated",
        "LSTM read in both directions, for framewise phoneme classification"),
     _M(2006, "CTC", "graves2006", "training",
@@ -116,12 +128,14 @@ TIMELINE = (
        "deep bidirectional LSTM trained end to end for phoneme recognition"),
     _M(2013, "gradient clipping", "pascanu2013", "training",
        "exploding gradients analysed, and tamed by rescaling the gradient norm"),
+    _M(2013, "continuous translation", "kalchbrenner2013", "sequence to sequence",
+       "a recurrent model of the target sentence conditioned on a vector for the source"),
     _M(2014, "GRU, encoder-decoder", "cho2014", "gated",
-       "the gated recurrent unit, introduced with the RNN encoder-decoder"),
+       "the GRU, in an encoder-decoder that scores phrase pairs for a statistical translator"),
     _M(2014, "seq2seq", "sutskever2014", "sequence to sequence",
-       "deep LSTM encoder and decoder translate a sentence through one vector"),
+       "deep LSTM encoder and decoder translate end to end through one vector"),
     _M(2014, "LSTM vs GRU", "chung2014", "gated",
-       "an empirical comparison of gated units on music and speech signals"),
+       "LSTM, GRU and tanh units compared on polyphonic music and speech signals"),
     _M(2014, "Clockwork RNN", "koutnik2014", "simple recurrent",
        "hidden modules updated at different clock periods"),
     _M(2015, "attention", "bahdanau2015", "attention",

@@ -13,7 +13,10 @@ The labels are those of the equations in chapter 1.
 
 With sign(0) taken as "keep s_i", an asynchronous update (one unit at a time)
 never increases E, so asynchronous recall stops at a fixed point. Synchronous
-updates (all units at once) may instead end in a cycle of period two.
+updates (all units at once) may instead end in a cycle of period two
+(:func:`sync_orbit` finds the period). Besides the stored patterns, their
+negatives and mixtures of an odd number of them (:func:`mixture`) can be
+fixed points too: spurious states (:func:`classify`).
 
 States are float arrays of +-1 (float64 or float32), shape (N,).
 
@@ -24,6 +27,8 @@ out as +-1e-17 in floating point, with a sign that depends on summation order
 """
 
 import numpy as np
+
+from rnnbook.data import random_patterns
 
 #: Fields this small are treated as exactly zero (the unit keeps its value).
 TIE = 1e-9
@@ -251,3 +256,117 @@ def corrupt(p, n_flips, rng):
 def is_fixed_point(s, W):
     """True when no unit would change under (eq-ch1-hopfield-update)."""
     return bool(np.array_equal(sync_step(s, W), s))
+
+
+def sync_orbit(s, W, max_steps=100):
+    """Synchronous steps from ``s`` until a state repeats.
+
+    With symmetric weights the synchronous dynamics ends in a fixed point
+    (period 1) or a cycle of period 2; this function finds the period by
+    looking for the first repeated state, so it reports a longer cycle if one
+    occurs.
+
+    Args:
+        s: (N,) initial state of +-1.
+        W: (N, N) weights.
+        max_steps: at most this many synchronous steps.
+
+    Returns:
+        (states, period): the list of states visited, ``states[0]`` being ``s``
+        and the last one the first repetition, and the period of the cycle
+        reached (1 for a fixed point), or None when ``max_steps`` ran out first.
+    """
+    _check_pm1(s, "s", ndim=1)
+    _check_weights(W, s.shape[0])
+    if isinstance(max_steps, bool) or not isinstance(max_steps, int) or max_steps < 1:
+        raise ValueError(f"max_steps must be a positive int, got {max_steps!r}")
+    states = [s.copy()]
+    for _ in range(max_steps):
+        new = sync_step(states[-1], W)
+        for back, old in enumerate(reversed(states), start=1):
+            if np.array_equal(new, old):
+                states.append(new)
+                return states, back
+        states.append(new)
+    return states, None
+
+
+def mixture(patterns):
+    """The mixture state sign(p^(1) + ... + p^(k)) of an odd number k of patterns.
+
+    Args:
+        patterns: (k, N) array of +-1 with k odd (so no unit sums to zero).
+
+    Returns:
+        (N,) state of +-1.
+    """
+    _check_pm1(patterns, "patterns", ndim=2)
+    if patterns.shape[0] % 2 == 0:
+        raise ValueError(f"mixture needs an odd number of patterns, got {patterns.shape[0]}")
+    return np.sign(patterns.sum(axis=0)).astype(patterns.dtype)
+
+
+def classify(s, patterns):
+    """Which stored pattern a state is, if any.
+
+    Args:
+        s: (N,) state of +-1.
+        patterns: (P, N) the stored patterns.
+
+    Returns:
+        "stored" when ``s`` equals a stored pattern, "reversed" when it equals
+        the negative of one (which has the same energy), otherwise "spurious".
+    """
+    _check_pm1(s, "s", ndim=1)
+    _check_pm1(patterns, "patterns", ndim=2)
+    if patterns.shape[1] != s.shape[0]:
+        raise ValueError(
+            f"patterns must have {s.shape[0]} columns to match s, got shape {patterns.shape}"
+        )
+    m = patterns @ s / s.shape[0]  # (P,) overlaps
+    if np.any(m == 1):
+        return "stored"
+    if np.any(m == -1):
+        return "reversed"
+    return "spurious"
+
+
+def recall_overlaps(N, loads, rng, *, networks=3, probes=4, max_sweeps=30):
+    """Start asynchronous recall from stored patterns and measure where it ends.
+
+    For each load alpha, ``networks`` independent networks of N units each store
+    round(alpha N) random patterns; recall starts from ``probes`` of them.
+
+    Args:
+        N: number of units.
+        loads: sequence of loads P/N (each giving at least one pattern).
+        rng: numpy Generator for the patterns and the update orders.
+        networks: independent networks per load.
+        probes: stored patterns recalled per network (at most P).
+        max_sweeps: sweeps allowed per recall.
+
+    Returns:
+        (len(loads), networks) array: the mean overlap, over the probes, of the
+        recalled state with the pattern recall started from.
+    """
+    _check_rng(rng)
+    for name, value in (("N", N), ("networks", networks), ("probes", probes)):
+        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+            raise ValueError(f"{name} must be a positive int, got {value!r}")
+    loads = np.asarray(loads, dtype=float)
+    if loads.ndim != 1 or loads.size == 0 or not np.all(np.isfinite(loads)):
+        raise ValueError(f"loads must be a non-empty 1-D sequence of numbers, got {loads!r}")
+    out = np.empty((loads.size, networks))
+    for a, alpha in enumerate(loads):
+        P = int(round(alpha * N))
+        if P < 1:
+            raise ValueError(f"load {alpha} gives no pattern for N = {N}")
+        for n in range(networks):
+            stored = random_patterns(P, N, rng)  # (P, N)
+            W = store(stored)
+            m = []
+            for p in stored[: min(probes, P)]:
+                state, _, _ = recall(p, W, rng=rng, max_sweeps=max_sweeps)
+                m.append(overlap(state, p))
+            out[a, n] = np.mean(m)
+    return out

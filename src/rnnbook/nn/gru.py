@@ -46,27 +46,31 @@ class GRU(Recurrent):
             # [U_z; U_r; U_h]^T (H, 3H), and d_h (H,) (None with bias=False)
             return self.stacked(p, "U").T, None, p.get("d_h")
         # [U_z; U_r]^T (H, 2H) and U_h^T (H, H): U_h multiplies r_t * h_{t-1}, not h_{t-1}
-        return torch.cat([p["U_z"], p["U_r"]]).T, p["U_h"].T, None
+        z, r, h = cells.gates("gru")
+        return torch.cat([p[f"U_{z}"], p[f"U_{r}"]]).T, p[f"U_{h}"].T, None
 
     def step(self, g_x, state, w):
         (h_prev,) = state  # (B, H)
         U_T, U_h_T, d_h = w
-        g_z, g_r, g_h = g_x.chunk(3, dim=1)  # W_* x_t + b_*   (B, H) each
-        u = h_prev @ U_T  # U_* h_{t-1} for z, r (and h with reset="after")   (B, 2H) or (B, 3H)
-        u_z, u_r, u_h = u.chunk(3, dim=1) if self.reset == "after" else (*u.chunk(2, dim=1), None)
+        gates = cells.gates("gru")  # z, r, h: the order of g_x's and U_T's column blocks
+        # W_* x_t + b_* for every gate   (B, H) each
+        xw = dict(zip(gates, g_x.chunk(3, dim=1), strict=True))
+        # U_* h_{t-1} for z, r (and h with reset="after")   (B, H) each
+        stacked = gates if self.reset == "after" else gates[:2]
+        uh = dict(zip(stacked, (h_prev @ U_T).chunk(len(stacked), dim=1), strict=True))
 
         # (6.51)  z_t = sigma(W_z x_t + U_z h_{t-1} + b_z)   (B, H)
-        z_t = torch.sigmoid(g_z + u_z)
+        z_t = torch.sigmoid(xw["z"] + uh["z"])
         # (6.49)  r_t = sigma(W_r x_t + U_r h_{t-1} + b_r)   (B, H)
-        r_t = torch.sigmoid(g_r + u_r)
+        r_t = torch.sigmoid(xw["r"] + uh["r"])
 
         if self.reset == "before":
             # (6.48)  h~_t = tanh(W_h x_t + U_h (r_t * h_{t-1}) + b_h)   (B, H)
-            h_tilde = torch.tanh(g_h + (r_t * h_prev) @ U_h_T)
+            h_tilde = torch.tanh(xw["h"] + (r_t * h_prev) @ U_h_T)
         else:
             # after:  h~_t = tanh(W_h x_t + b_h + r_t * (U_h h_{t-1} + d_h))   (B, H)
-            u_h = u_h if d_h is None else u_h + d_h
-            h_tilde = torch.tanh(g_h + r_t * u_h)
+            u_t = uh["h"] if d_h is None else uh["h"] + d_h
+            h_tilde = torch.tanh(xw["h"] + r_t * u_t)
 
         if self.update == "keep":
             # (6.50)  h_t = z_t * h_{t-1} + (1 - z_t) * h~_t   (B, H)

@@ -47,7 +47,7 @@ class LSTM(Recurrent):
 
     def step(self, g_x, state, w):
         h_prev, c_prev = state  # (B, H) each
-        U_T, gates, p = w
+        U_T, gates, peep = w
         variant = self.variant
         # W_* x_t + U_* h_{t-1} + b_* for every gate *, one product   (B, H) each
         a = dict(zip(gates, torch.addmm(g_x, h_prev, U_T).chunk(len(gates), dim=1), strict=True))
@@ -56,7 +56,7 @@ class LSTM(Recurrent):
         a_i = a["i"]
         if variant == "peephole":
             # (6.43)  the input gate also looks at c_{t-1}
-            a_i = a_i + p["p_i"] * c_prev
+            a_i = a_i + peep["p_i"] * c_prev
         i_t = torch.sigmoid(a_i)
 
         if variant == "no_forget":
@@ -70,7 +70,7 @@ class LSTM(Recurrent):
             a_f = a["f"]
             if variant == "peephole":
                 # (6.44)  the forget gate also looks at c_{t-1}
-                a_f = a_f + p["p_f"] * c_prev
+                a_f = a_f + peep["p_f"] * c_prev
             f_t = torch.sigmoid(a_f)
 
         # (6.35)  c~_t = tanh(W_c x_t + U_c h_{t-1} + b_c)   (B, H)
@@ -87,7 +87,7 @@ class LSTM(Recurrent):
         a_o = a["o"]
         if variant == "peephole":
             # (6.45)  the output gate looks at the new cell c_t
-            a_o = a_o + p["p_o"] * c_t
+            a_o = a_o + peep["p_o"] * c_t
         o_t = torch.sigmoid(a_o)
 
         # (6.41)  h_t = o_t * tanh(c_t)   (B, H)

@@ -6,6 +6,7 @@ One module per idea, imported on demand (``from rnnbook.scratch import lstm``):
   ``step_backward``, ``forward`` and ``backward``;
 - ``bptt``: full and truncated backpropagation through time with an output layer;
 - ``rtrl``: real-time recurrent learning, exact gradients carried forward;
+- ``hybrid``: Schmidhuber's fixed-size storage hybrid of RTRL and BPTT, exact in bounded memory;
 - ``init``: the initialisations of the parameters;
 - ``stack``: deep and bidirectional networks built from any of the cells.
 

@@ -21,6 +21,10 @@ L_T (``on="last"``, a sequence-to-class model).
   With k2 >= T every update reaches back to the start, and the sum equals
   :func:`full` (to rounding) for any k1; with k1 = T and k2 >= T it is a
   single update over the whole sequence, the same computation as :func:`full`.
+- :func:`cut_gradient` backpropagates with the flow cut at given steps and scaled by a
+  weight across the others (cuts every k steps, weight 1: BPTT(k; k));
+  :func:`randomized` draws the cuts at random and reweights them so that the expected
+  gradient is :func:`full`'s (Tallec & Ollivier 2017).
 
 Parameters: one dict with the cell's keys plus "V" (O, H) and "c" (O,).
 Both functions return ``(L, grads)`` with grads keyed like params.
@@ -212,3 +216,105 @@ def truncated(
         _, _, g = module.backward(d_seg, seg)
         grads = {k: grads[k] + g[k] for k in grads}
     return L, {**grads, "V": dV, "c": dc}
+
+
+def _scale(d, w):
+    """w times a state's gradient: one array, or the LSTM's pair (dh, dc)."""
+    return tuple(w * a for a in d) if isinstance(d, tuple) else w * d
+
+
+def cut_gradient(
+    cell,
+    x,
+    targets,
+    params,
+    *,
+    cuts,
+    weight=1.0,
+    h0=None,
+    loss="cross_entropy",
+    on="every",
+    **options,
+):
+    """BPTT with the backward flow cut at given steps and scaled across the others.
+
+    The gradient of every loss flows back from h_t to h_{t-1} unless ``cuts[t]`` is
+    True (the state entering step t, counted from 0, is then held constant, as at the
+    edge of a truncation window); where it does flow, it is multiplied by ``weight``.
+    Cuts every k steps with ``weight=1`` give BPTT(k; k); no cut and ``weight=1`` give
+    :func:`full`. The loop is one step at a time, with the cell's own ``forward`` and
+    ``backward`` on each step, so it works for every cell.
+
+    Args:
+        cuts: bool (T,); ``cuts[0]`` is about h0 and changes nothing.
+        weight: the factor on the gradient that crosses an uncut link (a float > 0).
+        the rest: as in :func:`full`.
+
+    Returns:
+        (L, grads) as :func:`full`.
+    """
+    module, cell_params = check_problem(cell, x, targets, params, loss, on, options)
+    T = x.shape[0]
+    cuts = np.asarray(cuts)
+    if cuts.shape != (T,) or cuts.dtype != bool:
+        raise ValueError(f"cuts must be a bool array (T,) = ({T},), got {describe(cuts)}")
+    if isinstance(weight, bool) or not isinstance(weight, (int, float)) or not weight > 0:
+        raise ValueError(f"weight must be a number > 0, got {weight!r}")
+    outputs, cache = module.forward(x, h0, cell_params, **options)
+    L, d_outputs, dV, dc = _head(outputs, targets, params["V"], params["c"], loss, on)
+    grads = {k: np.zeros_like(v) for k, v in cell_params.items()}
+    carried = None  # the gradient arriving at h_t from step t + 1
+    for t in reversed(range(T)):
+        state = cache["state0"] if t == 0 else cache["states"][t - 1]
+        _, step = module.forward(x[t : t + 1], state, cell_params, **options)
+        _, d_prev, g = module.backward(d_outputs[t : t + 1], step, d_final=carried)
+        grads = {k: grads[k] + g[k] for k in grads}
+        # across a cut nothing flows back; across any other link, weight times the gradient
+        carried = None if cuts[t] else _scale(d_prev, weight)
+    return L, {**grads, "V": dV, "c": dc}
+
+
+def randomized(
+    cell,
+    x,
+    targets,
+    params,
+    *,
+    c,
+    rng,
+    reweight=True,
+    h0=None,
+    loss="cross_entropy",
+    on="every",
+    **options,
+):
+    """Truncation at random steps, reweighted to be unbiased (Tallec & Ollivier 2017).
+
+    Each link h_{t-1} -> h_t (t = 2..T) is cut independently with probability ``c``.
+    With ``reweight=True`` the gradient that crosses an uncut link is multiplied by
+    1 / (1 - c), the compensation factor of their ARTBP in its simplest form (a constant
+    truncation probability): a path back over n links survives with probability
+    (1 - c)^n and then carries the weight (1 - c)^(-n), so the expectation of the
+    returned gradient over the cuts is :func:`full`'s. With ``reweight=False`` the same
+    cuts give a truncation of random length, biased as the fixed one is. The windows'
+    mean length is about 1 / c.
+
+    Args:
+        c: the probability of a cut, 0 <= c < 1 (0: full BPTT).
+        rng: a ``numpy.random.Generator``; T - 1 uniform numbers are drawn from it.
+        reweight: apply the compensation factor 1 / (1 - c).
+        the rest: as in :func:`full`.
+
+    Returns:
+        (L, grads) as :func:`full`.
+    """
+    if isinstance(c, bool) or not isinstance(c, (int, float)) or not 0 <= c < 1:
+        raise ValueError(f"c must be a probability in [0, 1), got {c!r}")
+    if not isinstance(rng, np.random.Generator):
+        raise ValueError(f"rng must be a numpy.random.Generator, got {describe(rng)}")
+    T = x.shape[0] if isinstance(x, np.ndarray) and x.ndim == 3 else 0
+    cuts = np.concatenate([[False], rng.random(max(T - 1, 0)) < c])[:T]
+    weight = 1.0 / (1.0 - c) if reweight else 1.0
+    return cut_gradient(
+        cell, x, targets, params, cuts=cuts, weight=weight, h0=h0, loss=loss, on=on, **options
+    )

@@ -30,7 +30,14 @@ loops over the two step functions. In code a batch is rows: W_z x_t is written
 import numpy as np
 
 from rnnbook import cells
-from rnnbook._checks import check_backward, check_cache, check_cell_inputs, check_state_grad
+from rnnbook._checks import (
+    check_backward,
+    check_cache,
+    check_cell_inputs,
+    check_flag,
+    check_no_options,
+    check_state_grad,
+)
 from rnnbook.scratch import init as _init
 from rnnbook.scratch._functions import sigmoid
 
@@ -74,8 +81,8 @@ def step_forward(x_t, h_prev, params, *, check=True, **options):
         h_prev: h_{t-1} (B, H), or None for zeros.
         params: "W_*" (H, D), "U_*" (H, H), "b_*" (H,) for * in z, r, h;
             with reset="after" also "d_h" (H,).
-        check: check the arguments first; :func:`forward`, which has checked the whole
-            sequence, passes False (and every option).
+        check: check the arguments first (True or False); :func:`forward`, which has
+            checked the whole sequence, passes False, with every option.
         **options: ``reset``: "before" (default) or "after"; ``update``: "keep"
             (default) or "replace".
 
@@ -86,7 +93,7 @@ def step_forward(x_t, h_prev, params, *, check=True, **options):
         ValueError: before any arithmetic, for an unknown option, a missing or extra key,
             a wrong rank or shape, mismatched D or H, a non-float or mixed dtype, NaN or inf.
     """
-    if check:
+    if check_flag("check", check):
         options = cells.options("gru", options)
         h_prev = check_cell_inputs("gru", x_t, h_prev, params, options, sequence=False)
     p = params
@@ -119,22 +126,24 @@ def step_forward(x_t, h_prev, params, *, check=True, **options):
     return h, cache
 
 
-def step_backward(dh_t, cache, *, check=True):
+def step_backward(dh_t, cache, *, check=True, **options):
     """Backward of :func:`step_forward`: every gradient of one step.
 
     Args:
         dh_t: dL/dh_t (B, H).
         cache: from :func:`step_forward`.
-        check: check the arguments first; :func:`backward` passes False.
+        check: check the arguments first (True or False); :func:`backward` passes False.
 
     Returns:
         (dx_t (B, D), dh_prev (B, H), grads keyed like params).
 
     Raises:
-        ValueError: when ``cache`` is not from :func:`step_forward` or ``dh_t`` does not
-            match the state's shape and dtype.
+        ValueError: when ``cache`` is not from :func:`step_forward`, ``dh_t`` does not
+            match the state's shape and dtype, or an option is passed (the options are
+            the forward step's, read from the cache).
     """
-    if check:
+    check_no_options("gru.step_backward", options)
+    if check_flag("check", check):
         check_cache(cache, "gru", "step")
         check_state_grad(dh_t, cache["h"], "dh_t")
     p, options = cache["params"], cache["options"]
@@ -212,7 +221,7 @@ def forward(x, h0, params, **options):
     return cache["outputs"], cache
 
 
-def backward(d_outputs, cache, d_final=None):
+def backward(d_outputs, cache, d_final=None, **options):
     """Backpropagation through time for :func:`forward`: :func:`step_backward` from T down to 1.
 
     Args:
@@ -225,8 +234,10 @@ def backward(d_outputs, cache, d_final=None):
 
     Raises:
         ValueError: when ``cache`` is not from :func:`forward`, or ``d_outputs`` or
-            ``d_final`` does not match the outputs' or the final state's shapes and dtype.
+            ``d_final`` does not match the outputs' or the final state's shapes and dtype,
+            or an option is passed (the options are read from the cache).
     """
+    check_no_options("gru.backward", options)
     dh = check_backward(d_outputs, cache, d_final, "gru")
     dx, grads = [], None
     for t in reversed(range(len(d_outputs))):

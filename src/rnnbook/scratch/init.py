@@ -2,8 +2,7 @@
 
 Every function that draws numbers takes a ``numpy.random.Generator``, and each
 returns a new float64 array, or the dtype asked for (float32 or float64). A bad
-generator, size, option or dtype raises ValueError (a dtype string that numpy
-does not know raises numpy's own TypeError).
+generator, size, option, value or dtype raises ValueError.
 
 - :func:`uniform`: U(-1/sqrt(H), 1/sqrt(H)) for every weight and bias, PyTorch's
   default for ``nn.RNN``, ``nn.LSTM`` and ``nn.GRU``.
@@ -31,6 +30,14 @@ def _check_dtype(dtype) -> np.dtype:
         raise ValueError(f"dtype must be float32 or float64, got {dtype!r}") from None
     check_option("dtype", dtype.name, ("float32", "float64"))
     return dtype
+
+
+def _check_number(name: str, value) -> None:
+    """A finite real number (not a bool): int, float or a NumPy scalar."""
+    if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):
+        raise ValueError(f"{name} must be a finite number, got {value!r}")
+    if not np.isfinite(value):
+        raise ValueError(f"{name} must be a finite number, got {value!r}")
 
 
 def uniform(rng: np.random.Generator, shape: tuple, hidden_size: int, dtype=np.float64):
@@ -78,8 +85,7 @@ def orthogonal(
     check_int("rows", rows)
     cols = rows if cols is None else cols
     check_int("cols", cols)
-    if isinstance(gain, bool) or not isinstance(gain, (int, float)) or not np.isfinite(gain):
-        raise ValueError(f"gain must be a finite number, got {gain!r}")
+    _check_number("gain", gain)
     dtype = _check_dtype(dtype)
     tall = rows >= cols
     # a Gaussian matrix with at least as many rows as columns: (max, min)
@@ -94,6 +100,7 @@ def orthogonal(
 def identity(size: int, scale: float = 1.0, dtype=np.float64):
     """The (size, size) matrix scale * I, for U in a ReLU network (Le et al. 2015)."""
     check_int("size", size)
+    _check_number("scale", scale)
     dtype = _check_dtype(dtype)
     return (scale * np.eye(size)).astype(dtype)
 
@@ -101,18 +108,9 @@ def identity(size: int, scale: float = 1.0, dtype=np.float64):
 def forget_bias(hidden_size: int, value: float = 1.0, dtype=np.float64):
     """The forget-gate bias b_f (H,), every entry ``value`` (1 as in Gers et al. 2000, or 2)."""
     check_int("hidden_size", hidden_size)
+    _check_number("value", value)
     dtype = _check_dtype(dtype)
     return np.full(hidden_size, value, dtype=dtype)
-
-
-def recurrent(rng: np.random.Generator, hidden_size: int, init: str, dtype=np.float64):
-    """A recurrent matrix (H, H) initialised by name: one of :data:`RECURRENT_INITS`."""
-    check_option("init", init, RECURRENT_INITS)
-    if init == "orthogonal":
-        return orthogonal(rng, hidden_size, dtype=dtype)
-    if init == "identity":
-        return identity(hidden_size, dtype=dtype)
-    return uniform(rng, (hidden_size, hidden_size), hidden_size, dtype=dtype)
 
 
 def draw_params(
@@ -148,6 +146,8 @@ def draw_params(
         if key.startswith("U") and init == "orthogonal":
             params[key] = orthogonal(rng, *shape, dtype=dtype)
         elif key.startswith("U") and init == "identity":
+            if shape[0] != shape[1]:
+                raise ValueError(f"init='identity' needs a square {key}, got shape {shape}")
             params[key] = identity(shape[0], dtype=dtype)
         else:
             params[key] = uniform(rng, shape, hidden_size, dtype)

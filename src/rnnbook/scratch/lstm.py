@@ -23,7 +23,13 @@ under its number, and :func:`step_backward` every gradient of that step, the
 equations taken in reverse. A variant is one marked branch at each equation it
 changes (``if variant == "peephole":``), so the line that differs sits beside
 the standard one; a function per variant would repeat the equations they share.
-:func:`forward` and :func:`backward` are loops over the two step functions.
+:func:`forward` and :func:`backward` are loops over the two step functions, with
+two speed-ups in view: ``forward`` forms the input parts W_* x_t + b_* of all
+steps in one product per gate before the loop and hands each step its part
+(``xw_t=``); ``backward`` asks each step only for the gradients of the gates'
+pre-activations (``weights=False``) and forms the weights' and the inputs'
+gradients of all steps after the loop, one product per gate. Both pass
+``check=False``: they have checked the whole sequence once.
 
 In code a batch is rows: W_i x_t is written ``x_t @ W_i.T``, (B, D) x (D, H).
 The state is the pair (h, c), both (B, H).
@@ -36,6 +42,9 @@ from rnnbook._checks import (
     check_backward,
     check_cache,
     check_cell_inputs,
+    check_flag,
+    check_input_parts,
+    check_no_options,
     check_state_grad,
     describe,
 )
@@ -80,15 +89,18 @@ def init_params(
             raise ValueError(
                 f"forget_bias needs a forget gate; variant {opts['variant']!r} has none"
             )
-        if isinstance(forget_bias, bool) or not isinstance(forget_bias, (int, float)):
+        kinds = (int, float, np.integer, np.floating)
+        if isinstance(forget_bias, bool) or not isinstance(forget_bias, kinds):
             raise ValueError(f"forget_bias must be a number or None, got {describe(forget_bias)}")
+        if not np.isfinite(forget_bias):
+            raise ValueError(f"forget_bias must be a finite number, got {forget_bias!r}")
     params = _init.draw_params("lstm", input_size, hidden_size, rng, init=init, dtype=dtype, **opts)
     if forget_bias is not None:
         params["b_f"] = _init.forget_bias(hidden_size, forget_bias, dtype)
     return params
 
 
-def step_forward(x_t, state_prev, params, *, check=True, a_t=None, **options):
+def step_forward(x_t, state_prev, params, *, check=True, xw_t=None, **options):
     """One step of the LSTM, (6.33)-(6.47).
 
     Args:
@@ -96,11 +108,10 @@ def step_forward(x_t, state_prev, params, *, check=True, a_t=None, **options):
         state_prev: the pair (h_{t-1}, c_{t-1}), each (B, H); None for zeros.
         params: "W_*" (H, D), "U_*" (H, H), "b_*" (H,) for * in
             ``cells.gates("lstm", variant=...)``; "p_i", "p_f", "p_o" (H,) for "peephole".
-        check: check the arguments first; :func:`forward`, which has checked the whole
-            sequence, passes False (and every option).
-        a_t: the gates' pre-activations W_* x_t + U_* h_{t-1} + b_* (gate -> (B, H)),
-            when the caller has formed them: :func:`forward` does, for all gates in one
-            product. None (the default) forms them here.
+        check: check the arguments first (True or False); :func:`forward`, which has
+            checked the whole sequence, passes False, with every option.
+        xw_t: the input parts W_* x_t + b_* of the gates (gate -> (B, H)) when the caller
+            has formed them (:func:`forward` does, for all steps at once); None forms them.
         **options: ``variant``: "standard" (default), "no_forget", "peephole" or "coupled".
 
     Returns:
@@ -110,23 +121,23 @@ def step_forward(x_t, state_prev, params, *, check=True, a_t=None, **options):
     Raises:
         ValueError: before any arithmetic, for an unknown option, a missing or extra key,
             a state that is not a pair, a wrong rank or shape, mismatched D or H, a
-            non-float or mixed dtype, NaN or inf.
+            non-float or mixed dtype, NaN or inf, or an ``xw_t`` that does not fit.
     """
-    if check:
+    if check_flag("check", check):
         options = cells.options("lstm", options)
         state_prev = check_cell_inputs("lstm", x_t, state_prev, params, options, sequence=False)
+        check_input_parts(xw_t, "lstm", state_prev[0], options)
     variant, p = options["variant"], params
     h_prev, c_prev = state_prev  # (B, H) each
-    if a_t is None:
-        # W_* x_t + U_* h_{t-1} + b_* for every gate *   (B, H) each
-        gates = cells.gates("lstm", **options)
-        a_t = {g: x_t @ p[f"W_{g}"].T + h_prev @ p[f"U_{g}"].T + p[f"b_{g}"] for g in gates}
+    if xw_t is None:
+        # W_* x_t + b_*, the part of each gate's pre-activation that the state does not enter
+        xw_t = {g: x_t @ p[f"W_{g}"].T + p[f"b_{g}"] for g in cells.gates("lstm", **options)}
 
     # (6.36)  i_t = sigma(W_i x_t + U_i h_{t-1} + b_i)   (B, H)
-    a_i = a_t["i"]
+    a_i = xw_t["i"] + h_prev @ p["U_i"].T
     if variant == "peephole":
         # (6.43)  the input gate also looks at c_{t-1}
-        a_i = a_i + p["p_i"] * c_prev
+        a_i += p["p_i"] * c_prev
     i = sigmoid(a_i)
 
     if variant == "no_forget":
@@ -137,14 +148,14 @@ def step_forward(x_t, state_prev, params, *, check=True, a_t=None, **options):
         f = 1 - i
     else:
         # (6.37)  f_t = sigma(W_f x_t + U_f h_{t-1} + b_f)   (B, H)
-        a_f = a_t["f"]
+        a_f = xw_t["f"] + h_prev @ p["U_f"].T
         if variant == "peephole":
             # (6.44)  the forget gate also looks at c_{t-1}
-            a_f = a_f + p["p_f"] * c_prev
+            a_f += p["p_f"] * c_prev
         f = sigmoid(a_f)
 
     # (6.35)  c~_t = tanh(W_c x_t + U_c h_{t-1} + b_c)   (B, H)
-    c_tilde = np.tanh(a_t["c"])
+    c_tilde = np.tanh(xw_t["c"] + h_prev @ p["U_c"].T)
 
     if variant == "no_forget":
         # (6.42)  c_t = c_{t-1} + i_t * c~_t   (B, H)
@@ -154,10 +165,10 @@ def step_forward(x_t, state_prev, params, *, check=True, a_t=None, **options):
         c = f * c_prev + i * c_tilde
 
     # (6.38)  o_t = sigma(W_o x_t + U_o h_{t-1} + b_o)   (B, H)
-    a_o = a_t["o"]
+    a_o = xw_t["o"] + h_prev @ p["U_o"].T
     if variant == "peephole":
         # (6.45)  the output gate looks at the new cell c_t
-        a_o = a_o + p["p_o"] * c
+        a_o += p["p_o"] * c
     o = sigmoid(a_o)
 
     # (6.41)  h_t = o_t * tanh(c_t)   (B, H)
@@ -166,35 +177,36 @@ def step_forward(x_t, state_prev, params, *, check=True, a_t=None, **options):
 
     cache = dict(cell="lstm", kind="step", x_t=x_t, h_prev=h_prev, c_prev=c_prev)
     cache.update(i=i, f=f, o=o, c_tilde=c_tilde, c=c, tanh_c=tanh_c, h=h)
-    cache.update(params=params, variant=variant)
+    cache.update(params=params, options=options)
     return (h, c), cache
 
 
-def step_backward(d_state, cache, *, check=True, products=True):
+def step_backward(d_state, cache, *, check=True, weights=True, **options):
     """Backward of :func:`step_forward`: every gradient of one step.
 
     Args:
         d_state: the pair (dL/dh_t, dL/dc_t), each (B, H).
-        cache: from :func:`step_forward`.
-        check: check the arguments first; :func:`backward` passes False.
-        products: False stops at the gates' pre-activations and leaves every product
-            with a weight matrix to the caller: :func:`backward` forms them for all
-            gates (and the weights' gradients for all steps) at once.
+        cache: from :func:`step_forward`; it holds the step's options.
+        check: check the arguments first (True or False); :func:`backward` passes False.
+        weights: False leaves out the gradients of the weights and of x_t, which
+            :func:`backward` forms for all steps at once.
 
     Returns:
         (dx_t (B, D), (dh_prev, dc_prev) each (B, H), grads keyed like params); with
-        ``products=False`` the pair (da, dc_prev): da the gradients of the gates'
-        pre-activations a_* (gate -> (B, H)), dc_prev = dL/dc_{t-1} (B, H).
+        ``weights=False``, (None, (dh_prev, dc_prev), da), da the gradients of the
+        gates' pre-activations a_* (gate -> (B, H)).
 
     Raises:
-        ValueError: when ``cache`` is not from :func:`step_forward` or ``d_state`` is
-            not a pair matching the state's shapes and dtype.
+        ValueError: when ``cache`` is not from :func:`step_forward`, ``d_state`` is not a
+            pair matching the state's shapes and dtype, or an option is passed (the
+            options are the forward step's, read from the cache).
     """
-    if check:
+    check_no_options("lstm.step_backward", options)
+    if check_flag("check", check):
         check_cache(cache, "lstm", "step")
         check_state_grad(d_state, (cache["h"], cache["c"]), "d_state")
     dh, dc = d_state  # (B, H) each
-    p, variant = cache["params"], cache["variant"]
+    p, variant = cache["params"], cache["options"]["variant"]
     x_t, h_prev, c_prev = cache["x_t"], cache["h_prev"], cache["c_prev"]
     i, f, o, c_tilde, c, tanh_c = (cache[k] for k in ("i", "f", "o", "c_tilde", "c", "tanh_c"))
 
@@ -217,7 +229,7 @@ def step_backward(d_state, cache, *, check=True, products=True):
 
     # (6.36)  i_t = sigma(a_i)
     da = {"i": di * i * (1 - i)}
-    if variant in ("standard", "peephole"):
+    if "f" in cells.gates("lstm", variant=variant):
         # (6.37)  f_t = sigma(a_f), with dL/df_t = dc_t * c_{t-1}
         da["f"] = dc * c_prev * f * (1 - f)
     da["o"] = da_o
@@ -226,44 +238,40 @@ def step_backward(d_state, cache, *, check=True, products=True):
     if variant == "peephole":
         # (6.43)-(6.44)  a_i and a_f hold p_i * c_{t-1} and p_f * c_{t-1}
         dc_prev = dc_prev + da["i"] * p["p_i"] + da["f"] * p["p_f"]
-    if not products:
-        return da, dc_prev
 
-    # a_* = W_* x_t + U_* h_{t-1} + b_* for every gate * (in the order i, (f,) o, c):
-    # dx_t = sum_* da_* W_* (B, D),  dh_{t-1} = sum_* da_* U_* (B, H),
-    # dW_* = da_*^T x_t (H, D),  dU_* = da_*^T h_{t-1} (H, H),  db_* = sum over the batch (H,)
-    dx_t = sum(da[g] @ p[f"W_{g}"] for g in da)
+    # a_* = W_* x_t + U_* h_{t-1} + b_* for every gate * (i, (f,) o, c):
+    # dh_{t-1} = sum_* da_* U_*   (B, H)
     dh_prev = sum(da[g] @ p[f"U_{g}"] for g in da)
+    if not check_flag("weights", weights):
+        return None, (dh_prev, dc_prev), da
+    # dx_t = sum_* da_* W_* (B, D),  dW_* = da_*^T x_t (H, D),  dU_* = da_*^T h_{t-1} (H, H),
+    # db_* = the sum of da_* over the batch (H,)
+    dx_t = sum(da[g] @ p[f"W_{g}"] for g in da)
     grads = {}
     for g in da:
         grads[f"W_{g}"] = da[g].T @ x_t
         grads[f"U_{g}"] = da[g].T @ h_prev
         grads[f"b_{g}"] = da[g].sum(axis=0)
     if variant == "peephole":
-        # (6.43)-(6.45)  the peephole terms p_i * c_{t-1}, p_f * c_{t-1}, p_o * c_t   (H,) each
-        grads["p_i"] = (da["i"] * c_prev).sum(axis=0)
-        grads["p_f"] = (da["f"] * c_prev).sum(axis=0)
-        grads["p_o"] = (da["o"] * c).sum(axis=0)
+        grads.update(_peephole_grads(da, c_prev, c))
     return dx_t, (dh_prev, dc_prev), grads
 
 
-def _stacked(params, symbol, gates):
-    """The gates' matrices of one symbol, transposed and stacked gate-major.
-
-    ``"W"`` -> (n, D, H), ``"U"`` -> (n, H, H), ``"b"`` -> (n, 1, H) for the n gates, so
-    that ``np.matmul(x, W)`` gives every gate's x W_*^T as one (n, rows, H) array whose
-    block for each gate is contiguous (faster elementwise arithmetic than column slices).
-    """
-    if symbol == "b":
-        return np.stack([params[f"b_{g}"][None] for g in gates])
-    return np.ascontiguousarray(np.stack([params[f"{symbol}_{g}"].T for g in gates]))
+def _peephole_grads(da, c_prev, c):
+    """(6.43)-(6.45)  the gradients of p_i, p_f, p_o (H,) each, from the terms p_i * c_{t-1},
+    p_f * c_{t-1} and p_o * c_t; the arrays may hold one step (B, H) or all (T*B, H)."""
+    return {
+        "p_i": (da["i"] * c_prev).sum(axis=0),
+        "p_f": (da["f"] * c_prev).sum(axis=0),
+        "p_o": (da["o"] * c).sum(axis=0),
+    }
 
 
 def forward(x, state0, params, **options):
     """Run the LSTM over a sequence: :func:`step_forward` at every step.
 
-    The products with the weights are formed here, for all gates at once: the input
-    parts W_* x_t + b_* of all steps before the loop, U_* h_{t-1} at each step.
+    The input parts W_* x_t + b_* of all steps are formed before the loop, one product
+    per gate.
 
     Args:
         x: inputs (T, B, D).
@@ -279,18 +287,16 @@ def forward(x, state0, params, **options):
     """
     options = cells.options("lstm", options)
     state0 = check_cell_inputs("lstm", x, state0, params, options, sequence=True)
-    gates = cells.gates("lstm", **options)
     T, B, D = x.shape
-    # W_* x_t + b_* for every gate and step, one product   (n, T, B, H)
-    xw = np.matmul(x.reshape(T * B, D), _stacked(params, "W", gates)) + _stacked(params, "b", gates)
-    xw = xw.reshape(len(gates), T, B, -1)
-    U = _stacked(params, "U", gates)  # (n, H, H)
+    # W_* x_t + b_* for all steps at once, one product per gate over the T*B rows   (T, B, H)
+    xw = {
+        g: (x.reshape(T * B, D) @ params[f"W_{g}"].T + params[f"b_{g}"]).reshape(T, B, -1)
+        for g in cells.gates("lstm", **options)
+    }
     state, steps, states = state0, [], []
     for t in range(T):
-        # the pre-activations W_* x_t + U_* h_{t-1} + b_* of every gate   (n, B, H)
-        a_t = xw[:, t] + np.matmul(state[0], U)
-        a_t = dict(zip(gates, a_t, strict=True))
-        state, step = step_forward(x[t], state, params, check=False, a_t=a_t, **options)
+        xw_t = {g: xw[g][t] for g in xw}
+        state, step = step_forward(x[t], state, params, check=False, xw_t=xw_t, **options)
         steps.append(step)
         states.append(state)
     # (T, B, H)
@@ -300,11 +306,11 @@ def forward(x, state0, params, **options):
     return outputs, cache
 
 
-def backward(d_outputs, cache, d_final=None):
+def backward(d_outputs, cache, d_final=None, **options):
     """Backpropagation through time for :func:`forward`: :func:`step_backward` from T down to 1.
 
-    The products with the weights are formed here, for all gates at once: dh_{t-1} at
-    each step, the weights' and the inputs' gradients of all steps after the loop.
+    The weights' and the inputs' gradients of all steps are formed after the loop, one
+    product per gate.
 
     Args:
         d_outputs: dL/dh_t for every step (T, B, H), from the losses at each step.
@@ -315,43 +321,35 @@ def backward(d_outputs, cache, d_final=None):
         (dx (T, B, D), (dh0, dc0) each (B, H), grads keyed like params).
 
     Raises:
-        ValueError: when ``cache`` is not from :func:`forward`, or ``d_outputs`` or
-            ``d_final`` does not match the outputs' or the final state's shapes and dtype.
+        ValueError: when ``cache`` is not from :func:`forward`, ``d_outputs`` or
+            ``d_final`` does not match the outputs' or the final state's shapes and dtype,
+            or an option is passed (the options are read from the cache).
     """
+    check_no_options("lstm.backward", options)
     dh, dc = check_backward(d_outputs, cache, d_final, "lstm")
     steps, x, p = cache["steps"], cache["x"], cache["params"]
-    variant = cache["options"]["variant"]
-    gates = cells.gates("lstm", variant=variant)
-    T, B, D = x.shape
-    U = np.concatenate([p[f"U_{g}"] for g in gates])  # (n*H, H), the U_* stacked
-    da = []
-    for t in reversed(range(T)):
+    da = {g: [] for g in cells.gates("lstm", **cache["options"])}
+    for t in reversed(range(len(steps))):
         # dL/dh_t: this step's own loss plus what flows back from step t + 1
-        da_t, dc = step_backward((dh + d_outputs[t], dc), steps[t], check=False, products=False)
-        da_t = np.concatenate([da_t[g] for g in gates], axis=1)  # (B, n*H)
-        # dh_{t-1} = sum_* da_* U_*, every gate in one product   (B, H)
-        dh = da_t @ U
-        da.append(da_t)
+        d_state = (dh + d_outputs[t], dc)
+        _, (dh, dc), da_t = step_backward(d_state, steps[t], check=False, weights=False)
+        for g in da:
+            da[g].append(da_t[g])
     # The weights are shared by every step, so their gradients are sums over t of
-    # step_backward's: dW_* = sum_t da_*,t^T x_t, dU_* = sum_t da_*,t^T h_{t-1}, db_* =
-    # the sum of da_*,t; and dx_t = sum_* da_*,t W_*. One product each over all T*B rows:
-    da = np.stack(da[::-1]).reshape(T * B, -1)  # (T*B, n*H), in time order
+    # step_backward's: dW_* = sum_t da_*,t^T x_t, dU_* = sum_t da_*,t^T h_{t-1}, db_* = the
+    # sum of da_*,t; and dx_t = sum_* da_*,t W_*. One product each over all T*B rows:
+    T, B, D = x.shape
+    da = {g: np.stack(da[g][::-1]).reshape(T * B, -1) for g in da}  # (T*B, H), time order
+    x_all = x.reshape(T * B, D)
     h_prev = np.stack([s["h_prev"] for s in steps]).reshape(T * B, -1)  # (T*B, H)
-    W = np.concatenate([p[f"W_{g}"] for g in gates])  # (n*H, D)
-    dx = (da @ W).reshape(T, B, D)
-    dW, dU, db = da.T @ x.reshape(T * B, D), da.T @ h_prev, da.sum(axis=0)
+    dx = sum(da[g] @ p[f"W_{g}"] for g in da).reshape(T, B, D)
     grads = {}
-    # row block k of dW, dU and db belongs to gate k
-    for g, dW_g, dU_g, db_g in zip(
-        gates, *(np.split(a, len(gates)) for a in (dW, dU, db)), strict=True
-    ):
-        grads.update({f"W_{g}": dW_g, f"U_{g}": dU_g, f"b_{g}": db_g})
-    if variant == "peephole":
-        # (6.43)-(6.45)  the peephole terms p_i * c_{t-1}, p_f * c_{t-1}, p_o * c_t   (H,) each
-        da_i, da_f, da_o, _ = np.split(da, len(gates), axis=1)  # (T*B, H) each
-        c_prev = np.stack([s["c_prev"] for s in steps]).reshape(da_i.shape)
-        c = np.stack([s["c"] for s in steps]).reshape(da_i.shape)
-        grads["p_i"] = (da_i * c_prev).sum(axis=0)
-        grads["p_f"] = (da_f * c_prev).sum(axis=0)
-        grads["p_o"] = (da_o * c).sum(axis=0)
+    for g in da:
+        grads[f"W_{g}"] = da[g].T @ x_all
+        grads[f"U_{g}"] = da[g].T @ h_prev
+        grads[f"b_{g}"] = da[g].sum(axis=0)
+    if cache["options"]["variant"] == "peephole":
+        c_prev = np.stack([s["c_prev"] for s in steps]).reshape(T * B, -1)
+        c = np.stack([s["c"] for s in steps]).reshape(T * B, -1)
+        grads.update(_peephole_grads(da, c_prev, c))
     return dx, (dh, dc), grads

@@ -20,6 +20,11 @@ GRU (every ``reset=`` and ``update=`` convention) and the LSTM (every
 on dc_t/dtheta, (B, 2H, P). The forward step is the cell's own
 ``step_forward``; only the sensitivities are computed here.
 
+Each sensitivity function uses its own cell's letters, as the book does: z is the
+SRN's net input in :func:`_srn_sensitivity` and the GRU's update gate in
+:func:`_gru_sensitivity`; o and c are the LSTM's output gate and cell in
+:func:`_lstm_sensitivity`, while :class:`RTRL`'s output layer is V h_t + c.
+
 :class:`RTRL` consumes one time step at a time (an endless stream works);
 :func:`gradients` runs it over a whole sequence, with the arguments of
 :func:`rnnbook.scratch.bptt.full`, whose result it equals to rounding.
@@ -84,8 +89,9 @@ def _gru_sensitivity(S, x_t, cache, params, layout, opts):
     """S_t = dh_t/dtheta (B, H, P) for the GRU, by the chain rule through each gate.
 
     Capital letters are sensitivities, each (B, H, P): dZ = dz_t/dtheta,
-    dR = dr_t/dtheta, dM = dm_t/dtheta with m_t = r_t * h_{t-1}, dU = du_t/dtheta,
-    dA = da_h/dtheta, dH_tilde = dh~_t/dtheta (the names of :mod:`rnnbook.scratch.gru`).
+    dR = dr_t/dtheta, dR_h = d(r_t * h_{t-1})/dtheta, du = du_t/dtheta,
+    dA = da_h/dtheta, dH_tilde = dh~_t/dtheta; r_h, u and h_tilde are the names of
+    :mod:`rnnbook.scratch.gru`'s cache.
     """
     h_prev, z, r, h_tilde = cache["h_prev"], cache["z"], cache["r"], cache["h_tilde"]
     B, H = h_prev.shape
@@ -105,19 +111,19 @@ def _gru_sensitivity(S, x_t, cache, params, layout, opts):
         direct(("W_r", x_t), ("U_r", h_prev), ("b_r", None)) + _times(params["U_r"], S)
     )
     if opts["reset"] == "before":
-        # (6.48)  a_h = W_h x_t + U_h m_t + b_h with m_t = r_t * h_{t-1}   (B, H)
-        #   =>  dm_t/dtheta = dr_t/dtheta * h_{t-1} + r_t * S_{t-1},
-        #       da_h/dtheta = d+a_h/dtheta + U_h dm_t/dtheta   (B, H, P)
-        m = cache["r_h"]
-        dM = dR * h_prev[..., None] + r[..., None] * S
-        dA = direct(("W_h", x_t), ("U_h", m), ("b_h", None)) + _times(params["U_h"], dM)
+        # (6.48)  a_h = W_h x_t + U_h (r_t * h_{t-1}) + b_h
+        #   =>  d(r_t * h_{t-1})/dtheta = dr_t/dtheta * h_{t-1} + r_t * S_{t-1},
+        #       da_h/dtheta = d+a_h/dtheta + U_h d(r_t * h_{t-1})/dtheta   (B, H, P)
+        r_h = cache["r_h"]
+        dR_h = dR * h_prev[..., None] + r[..., None] * S
+        dA = direct(("W_h", x_t), ("U_h", r_h), ("b_h", None)) + _times(params["U_h"], dR_h)
     else:
         # a_h = W_h x_t + b_h + r_t * u_t with u_t = U_h h_{t-1} + d_h   (B, H)
         #   =>  du_t/dtheta = d+u_t/dtheta + U_h S_{t-1},
         #       da_h/dtheta = d+a_h/dtheta + dr_t/dtheta * u_t + r_t * du_t/dtheta   (B, H, P)
         u = cache["u"]
-        dU = direct(("U_h", h_prev), ("d_h", None)) + _times(params["U_h"], S)
-        dA = direct(("W_h", x_t), ("b_h", None)) + dR * u[..., None] + r[..., None] * dU
+        du = direct(("U_h", h_prev), ("d_h", None)) + _times(params["U_h"], S)
+        dA = direct(("W_h", x_t), ("b_h", None)) + dR * u[..., None] + r[..., None] * du
     # h~_t = tanh(a_h)  =>  dh~_t/dtheta = (1 - h~_t^2) * da_h/dtheta   (B, H, P)
     dH_tilde = (1 - h_tilde * h_tilde)[..., None] * dA
     z3 = z[..., None]
@@ -169,13 +175,14 @@ def _lstm_sensitivity(S, x_t, cache, params, layout, opts):
     def sigma_prime(value):
         return (value * (1 - value))[..., None]  # (B, H, 1)
 
-    # (6.36)  i_t = sigma(a_i)  =>  di_t/dtheta = i_t (1 - i_t) * da_i/dtheta
+    # (6.36), (6.43)  i_t = sigma(a_i)  =>  di_t/dtheta = i_t (1 - i_t) * da_i/dtheta
     dA_i = pre("i") + (peephole("p_i", c_prev, Sc) if variant == "peephole" else 0)
     dI = sigma_prime(i) * dA_i
     # (6.35)  c~_t = tanh(a_c)  =>  dc~_t/dtheta = (1 - c~_t^2) * da_c/dtheta
     dC_tilde = (1 - c_tilde * c_tilde)[..., None] * pre("c")
-    # (6.33)  c_t = f_t * c_{t-1} + i_t * c~_t
-    #   =>  S^c_t = df_t/dtheta * c_{t-1} + f_t * S^c_{t-1} + di_t/dtheta * c~_t + i_t * dc~_t
+    # (6.40)  c_t = f_t * c_{t-1} + i_t * c~_t
+    #   =>  S^c_t = df_t/dtheta * c_{t-1} + f_t * S^c_{t-1} + di_t/dtheta * c~_t
+    #               + i_t * dc~_t/dtheta
     new_Sc = dI * c_tilde[..., None] + i[..., None] * dC_tilde
     if variant == "no_forget":
         # (6.42)  f_t = 1 and has no parameters
@@ -192,7 +199,7 @@ def _lstm_sensitivity(S, x_t, cache, params, layout, opts):
     # (6.38), (6.45)  o_t = sigma(a_o); the peephole variant's o_t looks at c_t itself
     dA_o = pre("o") + (peephole("p_o", c, new_Sc) if variant == "peephole" else 0)
     dO = sigma_prime(o) * dA_o
-    # (6.34)  h_t = o_t * tanh(c_t)
+    # (6.41)  h_t = o_t * tanh(c_t)
     #   =>  S^h_t = do_t/dtheta * tanh(c_t) + o_t (1 - tanh^2 c_t) * S^c_t
     new_Sh = dO * tanh_c[..., None] + (o * (1 - tanh_c * tanh_c))[..., None] * new_Sc
     return np.concatenate([new_Sh, new_Sc], axis=1)
@@ -290,19 +297,14 @@ class RTRL:
     def _unflatten(self, g):
         return {k: g[o : o + int(np.prod(s))].reshape(s) for k, (o, s) in self.layout.items()}
 
-    def step(self, x_t, y_t=None):
-        """Advance one step with input x_t (B, D); with a target y_t, return its loss and gradient.
+    def check_step(self, x_t, y_t=None) -> None:
+        """Check a step's input x_t (B, D) and target y_t (or None), before any arithmetic.
 
-        Args:
-            x_t: input (B, D).
-            y_t: target of this step (int (B,) or float (B, O)), or None for no loss here.
-
-        Returns:
-            (L_t, grads_t), the loss of this step and dL_t/d params keyed like params;
-            (None, None) when y_t is None.
+        Raises:
+            ValueError: for x_t not a float array (B, D) of the learner's dtype, or a
+                target of the wrong shape or dtype, or class indices outside [0, O).
         """
-        module = cell_module(self.cell)
-        B, H = self.h.shape
+        B = self.h.shape[0]
         D = self.input_size
         if not isinstance(x_t, np.ndarray):
             raise ValueError(f"x_t must be a numpy.ndarray (B, D), got {describe(x_t)}")
@@ -315,6 +317,21 @@ class RTRL:
                     raise ValueError(f"y_t must be class indices in [0, {O}), got {y_t}")
             else:
                 check_array(y_t, "y_t", shape=(B, O), dims="(B, O)", dtype=self.h.dtype.name)
+
+    def step(self, x_t, y_t=None):
+        """Advance one step with input x_t (B, D); with a target y_t, return its loss and gradient.
+
+        Args:
+            x_t: input (B, D).
+            y_t: target of this step (int (B,) or float (B, O)), or None for no loss here.
+
+        Returns:
+            (L_t, grads_t), the loss of this step and dL_t/d params keyed like params;
+            (None, None) when y_t is None.
+        """
+        module = cell_module(self.cell)
+        H = self.h.shape[1]
+        self.check_step(x_t, y_t)
         # the cell's own step; it checks x_t against params and the state
         state, cache = module.step_forward(x_t, self.state, self.cell_params, **self.options)
         self.S = _SENSITIVITY[self.cell](

@@ -26,7 +26,9 @@ from rnnbook._checks import (
     check_backward,
     check_cache,
     check_cell_inputs,
+    check_flag,
     check_int,
+    check_no_options,
     check_state_grad,
 )
 from rnnbook.scratch import init as _init
@@ -92,8 +94,8 @@ def step_forward(x_t, h_prev, params, *, check=True, **options):
         x_t: input (B, D).
         h_prev: previous state h_{t-1} (B, H); Jordan: yhat_{t-1} (B, O); None for zeros.
         params: "W" (H, D), "U" (H, H), "b" (H,); Jordan: "U" (H, O), "V" (O, H), "c" (O,).
-        check: check the arguments first; :func:`forward`, which has checked the whole
-            sequence, passes False (and every option).
+        check: check the arguments first (True or False); :func:`forward`, which has
+            checked the whole sequence, passes False, with every option.
         **options: ``activation``: f, one of "tanh" (default), "relu", "sigmoid",
             "identity"; ``feedback``: "hidden" (Elman, default) or "output" (Jordan);
             ``output_activation``: g of the Jordan output layer ("identity" by default,
@@ -107,7 +109,7 @@ def step_forward(x_t, h_prev, params, *, check=True, **options):
         ValueError: before any arithmetic, for an unknown option, a missing or extra key,
             a wrong rank or shape, mismatched D, H or O, a non-float or mixed dtype, NaN or inf.
     """
-    if check:
+    if check_flag("check", check):
         options = cells.options("srn", options)
         h_prev = check_cell_inputs("srn", x_t, h_prev, params, options, sequence=False)
     p = params
@@ -127,22 +129,24 @@ def step_forward(x_t, h_prev, params, *, check=True, **options):
     return yhat, cache
 
 
-def step_backward(dh_t, cache, *, check=True):
+def step_backward(dh_t, cache, *, check=True, **options):
     """Backward of :func:`step_forward`: every gradient of one step.
 
     Args:
         dh_t: dL/dh_t (B, H) (Jordan: dL/dyhat_t (B, O)).
         cache: from :func:`step_forward`.
-        check: check the arguments first; :func:`backward` passes False.
+        check: check the arguments first (True or False); :func:`backward` passes False.
 
     Returns:
         (dx_t (B, D), dh_prev (B, H) (Jordan: (B, O)), grads keyed like params).
 
     Raises:
-        ValueError: when ``cache`` is not from :func:`step_forward` or ``dh_t`` does not
-            match the state's shape and dtype.
+        ValueError: when ``cache`` is not from :func:`step_forward`, ``dh_t`` does not
+            match the state's shape and dtype, or an option is passed (the options are
+            the forward step's, read from the cache).
     """
-    if check:
+    check_no_options("srn.step_backward", options)
+    if check_flag("check", check):
         check_cache(cache, "srn", "step")
         check_state_grad(dh_t, cache["state"], "dh_t")
     p, options = cache["params"], cache["options"]
@@ -154,13 +158,15 @@ def step_backward(dh_t, cache, *, check=True):
         do = activate_backward(options["output_activation"], dh_t, cache["o"], cache["state"])
         grads["V"] = do.T @ h  # (O, H)
         grads["c"] = do.sum(axis=0)  # (O,)
-        dh_t = do @ p["V"]  # (B, H)
+        dh = do @ p["V"]  # dL/dh_t (B, H)
+    else:
+        dh = dh_t
     # (6.4)  h_t = f(z_t):  dz_t = dh_t * f'(z_t)   (B, H)
-    dz = activate_backward(options["activation"], dh_t, z, h)
-    # (6.3)  z_t = U h_{t-1} + W x_t + b:
-    # dW = dz_t^T x_t (H, D),  dU = dz_t^T h_{t-1} (H, H),  db = the sum of dz_t over the batch
+    dz = activate_backward(options["activation"], dh, z, h)
+    # (6.3)  z_t = U h_{t-1} + W x_t + b:  dW = dz_t^T x_t (H, D),
+    # dU = dz_t^T h_{t-1} (H, H) (Jordan: (H, O)),  db = the sum of dz_t over the batch (H,)
     grads.update(W=dz.T @ x_t, U=dz.T @ s_prev, b=dz.sum(axis=0))
-    # dx_t = dz_t W (B, D),  dh_{t-1} = dz_t U (B, H)
+    # dx_t = dz_t W (B, D),  dh_{t-1} = dz_t U (B, H) (Jordan: dyhat_{t-1} (B, O))
     return dz @ p["W"], dz @ p["U"], {k: grads[k] for k in p}
 
 
@@ -192,7 +198,7 @@ def forward(x, h0, params, **options):
     return cache["outputs"], cache
 
 
-def backward(d_outputs, cache, d_final=None):
+def backward(d_outputs, cache, d_final=None, **options):
     """Backpropagation through time for :func:`forward`: :func:`step_backward` from T down to 1.
 
     Args:
@@ -206,8 +212,10 @@ def backward(d_outputs, cache, d_final=None):
 
     Raises:
         ValueError: when ``cache`` is not from :func:`forward`, or ``d_outputs`` or
-            ``d_final`` does not match the outputs' or the final state's shape and dtype.
+            ``d_final`` does not match the outputs' or the final state's shape and dtype,
+            or an option is passed (the options are read from the cache).
     """
+    check_no_options("srn.backward", options)
     check_cache(cache, "srn", "sequence")
     # the outputs are h_t (B, H), or for the Jordan network yhat_t (B, O)
     dims = "(T, B, O)" if cache["options"]["feedback"] == "output" else "(T, B, H)"

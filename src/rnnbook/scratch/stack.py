@@ -17,7 +17,7 @@ same weights compute the same numbers (tests/test_convert.py checks it).
 import numpy as np
 
 from rnnbook import cells
-from rnnbook._checks import check_array, describe
+from rnnbook._checks import check_array, check_no_options, describe
 from rnnbook.scratch import cell_module
 
 
@@ -73,17 +73,29 @@ def forward(cell, x, states0, params, **options):
             s0 = None if states0 is None else states0[l * dirs + d]
             # (6.55)  the backward direction reads x_T .. x_1
             x_d = inp if d == 0 else np.ascontiguousarray(inp[::-1])
-            o, cache = module.forward(x_d, s0, p, **options)  # (T, B, H)
+            try:
+                o, cache = module.forward(x_d, s0, p, **options)  # (T, B, H)
+            except ValueError as error:
+                where = f"params[{l}][{d}]" + (
+                    "" if states0 is None else f", states0[{l * dirs + d}]"
+                )
+                raise ValueError(f"layer {l}, direction {d} ({where}): {error}") from None
             outs.append(o if d == 0 else o[::-1])
             layer_caches.append(cache)
             finals.append(cache["final"])
         caches.append(layer_caches)
         # (6.56)  [h_t^(1); h_t^(2)]   (T, B, dirs * H); (6.53) the next layer's input
         inp = np.concatenate(outs, axis=2)
-    return inp, {"cell": cell, "layers": caches, "directions": dirs, "final": finals}
+    return inp, {
+        "cell": cell,
+        "kind": "stack",
+        "layers": caches,
+        "directions": dirs,
+        "final": finals,
+    }
 
 
-def backward(d_outputs, cache, d_finals=None):
+def backward(d_outputs, cache, d_finals=None, **options):
     """Backpropagation through time for :func:`forward`, through every layer and direction.
 
     Args:
@@ -95,7 +107,16 @@ def backward(d_outputs, cache, d_finals=None):
     Returns:
         (dx (T, B, D), d_states0 as a list in the order of ``states0``,
         grads as ``grads[layer][direction]`` dicts keyed like the params).
+
+    Raises:
+        ValueError: when ``cache`` is not from :func:`forward`, the gradients do not fit
+            it, or an option is passed (the options are read from the cache).
     """
+    check_no_options("stack.backward", options)
+    if not (isinstance(cache, dict) and cache.get("kind") == "stack"):
+        raise ValueError(
+            f"cache must be the cache returned by stack.forward, got {describe(cache)}"
+        )
     cell, layers, dirs = cache["cell"], cache["layers"], cache["directions"]
     module = cell_module(cell)
     n = len(layers) * dirs

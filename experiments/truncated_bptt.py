@@ -1,0 +1,159 @@
+"""Chapter 3's training grid: test accuracy on the delayed echo against the lag d and the
+truncation, over several seeds. Writes experiments/results/truncated_bptt.json, which the
+chapter loads and prints.
+
+    python experiments/truncated_bptt.py            # the full grid, about 3 minutes on two cores
+    python experiments/truncated_bptt.py --quick    # a few small runs, to test the script
+
+Every run is ``rnnbook.truncation.train_echo`` with its defaults (T = 20, B = 32, H = 24,
+S = 4 symbols, lr 0.3, momentum 0.9) and a seed; it is deterministic, so the runs can go
+to parallel processes (``--jobs``) without changing a number. Accuracies are rounded to
+4 decimals. Groups:
+
+- "grid": d = 1..4, k1 = 1, k2 = 1..5 and full BPTT, seeds 0-4, 400 updates;
+- "long": d = 3, k2 = 2 and 3, seeds 0-4, 2000 updates;
+- "blocks": d = 3, BPTT(k; k) for k = 2, 4 and BPTT(4; 1), seeds 0-4, 400 updates,
+  measured early and often (the exercise ex-bptt-k1);
+- "random": d = 3, cuts with probability c = 0.25 and 0.5, with and without the
+  compensation factor, seeds 0-4, 400 updates.
+"""
+
+import argparse
+import json
+import os
+import sys
+import time
+from concurrent.futures import ProcessPoolExecutor
+from pathlib import Path
+
+os.environ.setdefault("OMP_NUM_THREADS", "1")  # before NumPy: one thread per process
+
+HERE = Path(__file__).resolve().parent
+OUT = HERE / "results" / "truncated_bptt.json"
+SEEDS = range(5)
+
+
+def configurations(quick=False):
+    """The runs, each a dict of group, train_echo's arguments and the evaluation points."""
+    if quick:
+        return [
+            dict(
+                group="grid",
+                d=1,
+                gradient="truncated",
+                k1=1,
+                k2=1,
+                seed=0,
+                steps=20,
+                evaluate=[10, 20],
+            ),
+            dict(
+                group="random",
+                d=2,
+                gradient="randomized",
+                c=0.5,
+                reweight=True,
+                seed=0,
+                steps=20,
+                evaluate=[10, 20],
+            ),
+        ]
+    runs, every = [], [100, 200, 400]
+    for d in (1, 2, 3, 4):
+        for seed in SEEDS:
+            for k2 in (1, 2, 3, 4, 5):
+                runs.append(
+                    dict(
+                        group="grid",
+                        d=d,
+                        gradient="truncated",
+                        k1=1,
+                        k2=k2,
+                        seed=seed,
+                        steps=400,
+                        evaluate=every,
+                    )
+                )
+            runs.append(
+                dict(group="grid", d=d, gradient="full", seed=seed, steps=400, evaluate=every)
+            )
+    for seed in SEEDS:
+        for k2 in (2, 3):
+            runs.append(
+                dict(
+                    group="long",
+                    d=3,
+                    gradient="truncated",
+                    k1=1,
+                    k2=k2,
+                    seed=seed,
+                    steps=2000,
+                    evaluate=[400, 1000, 2000],
+                )
+            )
+        for k1, k2 in ((2, 2), (4, 4), (1, 4)):
+            runs.append(
+                dict(
+                    group="blocks",
+                    d=3,
+                    gradient="truncated",
+                    k1=k1,
+                    k2=k2,
+                    seed=seed,
+                    steps=400,
+                    evaluate=[10, 25, 50, 100, 200, 400],
+                )
+            )
+        for c in (0.25, 0.5):
+            for reweight in (True, False):
+                runs.append(
+                    dict(
+                        group="random",
+                        d=3,
+                        gradient="randomized",
+                        c=c,
+                        reweight=reweight,
+                        seed=seed,
+                        steps=400,
+                        evaluate=every,
+                    )
+                )
+    return runs
+
+
+def run(config):
+    """One training run: the configuration with its test accuracies added."""
+    from rnnbook.truncation import train_echo
+
+    args = {k: v for k, v in config.items() if k != "group"}
+    _, _, accuracies = train_echo(**args)
+    return {**config, "accuracy": {str(n): round(a, 4) for n, a in accuracies.items()}}
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="a few small runs only")
+    parser.add_argument("--jobs", type=int, default=2, help="parallel processes")
+    parser.add_argument("--out", type=Path, default=OUT, help="the JSON file to write")
+    args = parser.parse_args(argv)
+    configs = configurations(args.quick)
+    start = time.perf_counter()
+    if args.jobs > 1:
+        with ProcessPoolExecutor(args.jobs) as pool:
+            results = list(pool.map(run, configs))
+    else:
+        results = [run(c) for c in configs]
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    record = {
+        "script": "experiments/truncated_bptt.py" + (" --quick" if args.quick else ""),
+        "train_echo_defaults": dict(T=20, B=32, H=24, S=4, lr=0.3, momentum=0.9),
+        "test": "accuracy on 256 test sequences (rnnbook.truncation.TEST_SEED), steps t >= d",
+        "runs": results,
+    }
+    args.out.write_text(json.dumps(record, indent=1) + "\n")
+    print(f"{len(results)} runs in {time.perf_counter() - start:.0f} s -> {args.out}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
