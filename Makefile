@@ -5,6 +5,7 @@
 #   make test     ruff, the unit tests, and nbval (strict) over every notebook
 #   make test-threads  nbval again with the default thread count (numbers must not move)
 #   make lab      JupyterLab on chapters/ with the book's kernel
+#   make outputs  re-execute every notebook in place and store its outputs (after a change)
 #   make bench    time the implementations side by side (benchmarks/results.md)
 #   make clean    remove the build and caches (keeps .venv); distclean also .venv
 
@@ -14,7 +15,7 @@ BIN    := $(VENV)/bin
 MATHJAX_VERSION := 3.2.2
 OFFLINE := _build/offline/mathjax
 
-.PHONY: book test test-threads lab bench clean distclean render-offline
+.PHONY: book test test-threads lab bench outputs clean distclean render-offline
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -58,6 +59,12 @@ lab: $(VENV)/.stamp-lab $(VENV)/.stamp-test
 	$(BIN)/python -m ipykernel install --sys-prefix --name python3 --display-name "Python 3 (rnnbook)"
 	JUPYTER_PATH=$(CURDIR)/$(VENV)/share/jupyter $(BIN)/jupyter lab --ServerApp.root_dir=chapters \
 	  $(if $(filter 0,$(shell id -u)),--allow-root)
+
+# Stored outputs are what nbval compares: after a change that moves a printed number,
+# re-execute the notebooks (one thread, as make test runs them) and read the diff.
+outputs: $(VENV)/.stamp-book $(VENV)/.stamp-test
+	for nb in $(sort $(wildcard chapters/*.ipynb chapters/*/*.ipynb)); do \
+	  OMP_NUM_THREADS=1 $(BIN)/jupyter execute --inplace $$nb || exit 1; done
 
 bench: $(VENV)/.stamp-test
 	$(BIN)/python benchmarks/run.py

@@ -117,3 +117,69 @@ def test_one_hot_layout():
 def test_bad_input_raises_value_error(make, match):
     with pytest.raises(ValueError, match=match):
         make()
+
+
+# ---- the stack network (Siegelmann and Sontag 1995), in exact arithmetic -------------
+
+
+def _random_ops(seed, n):
+    """Random operations that never pop the empty stack, and the stack after each."""
+    rng = np.random.default_rng(seed)
+    stack, ops, stacks = [], [], []
+    for _ in range(n):
+        op = int(rng.integers(0, 4)) if stack else int(rng.choice([0, 1, 3]))
+        if op == 2:
+            stack.pop(0)
+        elif op < 2:
+            stack.insert(0, op)
+        ops.append(op)
+        stacks.append(list(stack))
+    return ops, stacks
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_stack_network_runs_a_stack_exactly(seed):
+    from fractions import Fraction
+
+    ops, stacks = _random_ops(seed, 120)
+    qs, tops = automata.stack_srn_run(ops)
+    for q, top, stack in zip(qs, tops, stacks, strict=True):
+        assert isinstance(q, Fraction)
+        assert automata.stack_decode(q) == stack
+        assert top == (stack[0] if stack else 0)
+
+
+def test_stack_encode_decode_roundtrip_and_values():
+    from fractions import Fraction
+
+    assert automata.stack_encode([]) == 0
+    assert automata.stack_encode([1]) == Fraction(3, 4)
+    assert automata.stack_encode([0, 1]) == Fraction(1, 4) + Fraction(3, 16)
+    for bits in ([0], [1, 0, 1, 1], [0] * 40):
+        assert automata.stack_decode(automata.stack_encode(bits)) == bits
+
+
+def test_float64_loses_a_deep_stack_and_fractions_do_not():
+    """The check can fail: float64 keeps two bits per symbol for 53 bits, about 26 symbols."""
+    ops = [1, 0] * 20 + [2] * 40  # push 40 symbols, then pop them all
+    _, exact = automata.stack_srn_run(ops)
+    _, floating = automata.stack_srn_run(ops, number=float)
+    pops = slice(40, 80)
+    assert [int(t) for t in exact[pops]][:-1] == [1 - k % 2 for k in range(39)]
+    assert [int(t) for t in floating[pops]] != [int(t) for t in exact[pops]]
+
+
+@pytest.mark.parametrize(
+    "call, message",
+    [
+        (lambda: automata.stack_srn_run([2]), "operation 0 pops the empty stack"),
+        (lambda: automata.stack_srn_run([4]), r"ops must be indices 0..3"),
+        (lambda: automata.stack_srn_run([0], number=int), "number must be fractions.Fraction"),
+        (lambda: automata.stack_encode([2]), "bits must be 0s and 1s, got \\[2\\]"),
+        (lambda: automata.stack_decode(1.5), r"must be in \[0, 1\), got 1.5"),
+        (lambda: automata.stack_decode(0.5), "is not the number of a stack"),
+    ],
+)
+def test_stack_bad_input(call, message):
+    with pytest.raises(ValueError, match=message):
+        call()

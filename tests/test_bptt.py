@@ -189,7 +189,7 @@ def test_randomized_truncation_is_unbiased_and_its_unweighted_form_is_not():
     for reweight in (True, False):
         gen = np.random.default_rng(8)
         for _ in range(400):
-            _, g = bptt.randomized("srn", x, y, p, c=0.5, rng=gen, reweight=reweight)
+            _, g = bptt.randomized("srn", x, y, p, p_cut=0.5, rng=gen, reweight=reweight)
             draws[reweight].append(np.concatenate([g[k].ravel() for k in ("W", "U", "b")]))
     unbiased = np.array(draws[True])
     biased = np.array(draws[False])
@@ -198,7 +198,7 @@ def test_randomized_truncation_is_unbiased_and_its_unweighted_form_is_not():
     assert np.linalg.norm(unbiased.mean(axis=0) - flat_full) < 3 * se
     assert np.linalg.norm(biased.mean(axis=0) - flat_full) > 5 * se
     # c = 0 cuts nothing: full BPTT
-    _, g0 = bptt.randomized("srn", x, y, p, c=0, rng=np.random.default_rng(0))
+    _, g0 = bptt.randomized("srn", x, y, p, p_cut=0, rng=np.random.default_rng(0))
     for k in p:
         assert relative_error(g0[k], full[k]) < 1e-12, k
 
@@ -206,10 +206,10 @@ def test_randomized_truncation_is_unbiased_and_its_unweighted_form_is_not():
 def test_randomized_and_cut_gradient_refuse_bad_arguments():
     rng = np.random.default_rng(9)
     x, y, p = make_problem(rng, srn, {}, 4, 1, 2, 3, 2, "cross_entropy", "every")
-    with pytest.raises(ValueError, match=r"c must be a probability in \[0, 1\)"):
-        bptt.randomized("srn", x, y, p, c=1.0, rng=rng)
+    with pytest.raises(ValueError, match=r"p_cut must be a probability in \[0, 1\)"):
+        bptt.randomized("srn", x, y, p, p_cut=1.0, rng=rng)
     with pytest.raises(ValueError, match="rng must be a numpy.random.Generator"):
-        bptt.randomized("srn", x, y, p, c=0.5, rng=3)
+        bptt.randomized("srn", x, y, p, p_cut=0.5, rng=3)
     with pytest.raises(ValueError, match=r"cuts must be a bool array \(T,\) = \(4,\)"):
         bptt.cut_gradient("srn", x, y, p, cuts=np.zeros(3, bool))
     with pytest.raises(ValueError, match="weight must be a number > 0"):

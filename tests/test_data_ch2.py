@@ -102,3 +102,49 @@ def test_pendulum_trajectories_start_in_the_box():
 def test_bad_input_raises_value_error(call, match):
     with pytest.raises(ValueError, match=match):
         call()
+
+
+def test_temporal_xor_sizes_rule_and_determinism():
+    bits = data.temporal_xor(4, 10, 0)
+    assert bits.shape == (4, 30) and bits.dtype == np.int64
+    assert set(np.unique(bits)) <= {0, 1}
+    assert np.array_equal(bits[:, 2::3], bits[:, 0::3] ^ bits[:, 1::3])
+    assert np.array_equal(bits, data.temporal_xor(4, 10, np.random.default_rng(0)))
+    assert not np.array_equal(bits, data.temporal_xor(4, 10, 1))
+    # the first two bits of a triple are not determined: both values occur
+    assert 0.3 < bits[:, 0::3].mean() < 0.7
+
+
+def test_word_stream_sizes_words_and_determinism():
+    letters, position, alphabet = data.word_stream(3, 50, 0)
+    assert letters.shape == position.shape == (3, 50) and letters.dtype == np.int64
+    assert alphabet == "".join(sorted(set("".join(data.ELMAN_WORDS))))
+    for i in range(3):
+        text = "".join(alphabet[k] for k in letters[i])
+        starts = list(np.flatnonzero(position[i] == 0)) + [50]
+        # every complete word between two starts is a word of the lexicon
+        for a, b in zip(starts[:-2], starts[1:-1], strict=True):
+            assert text[a:b] in data.ELMAN_WORDS
+        # the position counts up inside a word and goes back to 0 at the next word
+        assert np.all(position[i][1:][np.diff(position[i]) != 1] == 0)
+    again = data.word_stream(3, 50, np.random.default_rng(0))
+    assert all(np.array_equal(a, b) for a, b in zip((letters, position), again[:2], strict=True))
+    assert not np.array_equal(letters, data.word_stream(3, 50, 1)[0])
+    small = data.word_stream(2, 9, 5, words=("ab", "c"))
+    assert small[2] == "abc" and small[0].shape == (2, 9)
+
+
+@pytest.mark.parametrize(
+    "call, message",
+    [
+        (lambda: data.temporal_xor(0, 5, 0), "n must be an int >= 1, got 0"),
+        (lambda: data.temporal_xor(2, 1.5, 0), "n_triples must be an int >= 1"),
+        (lambda: data.temporal_xor(2, 5, "x"), "rng must be a numpy.random.Generator"),
+        (lambda: data.word_stream(2, 0, 0), "length must be an int >= 1, got 0"),
+        (lambda: data.word_stream(2, 5, 0, words=("Ab",)), "words must be a tuple of lowercase"),
+        (lambda: data.word_stream(2, 5, 0, words=()), "words must be a tuple of lowercase"),
+    ],
+)
+def test_chapter_2_generators_bad_input(call, message):
+    with pytest.raises(ValueError, match=message):
+        call()

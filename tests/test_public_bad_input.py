@@ -45,6 +45,12 @@ CASES = [
         ),
         "loss must be one of",
     ),
+    (
+        lambda: bptt.head_loss(
+            np.zeros((1, 2)), np.array([-1]), np.zeros((2, 2)), np.zeros(2), "cross_entropy"
+        ),
+        r"y must be class indices in \[0, O\) = \[0, 2\), got values in \[-1, -1\]",
+    ),
     (_bptt_with_wrong_V, r"params\['V'\] must have shape \(O, H\) = \(2, 4\), got shape \(2, 5\)"),
 ]
 

@@ -83,3 +83,21 @@ def test_unrolled_latex_is_nested():
     text = srn_unrolled.nested_latex(3)
     assert text.count("f\\left(") == 3
     assert text.index("x_{1}") < text.index("x_{2}") < text.index("x_{3}")
+
+
+def _planted(rhs):
+    """rhs with one entry changed by a small constant: an error every check must see."""
+    if isinstance(rhs, sp.MatrixBase):
+        wrong = sp.Matrix(rhs)
+        wrong[0, 0] += sp.Rational(1, 7)
+        return sp.ImmutableMatrix(wrong)
+    return rhs + sp.Rational(1, 7)
+
+
+@pytest.mark.parametrize("index", range(len(symbolic.all_proofs())))
+def test_every_check_fails_on_a_planted_error(index):
+    proof = symbolic.all_proofs()[index]
+    assert proof.holds, proof.name
+    holds, method = decide(proof.lhs, _planted(proof.rhs), rational=True)
+    assert not holds, (proof.name, method)
+    assert "counterexample" in method, (proof.name, method)

@@ -210,3 +210,172 @@ def srn_accepts(dfa: DFA, strings, params: dict | None = None, h0=None) -> np.nd
     # yhat_t = V h_t + c
     yhat = hs @ params["V"].T + params["c"]  # (T, B, 1)
     return yhat[..., 0].T  # (B, T)
+
+
+# ---- beyond finite automata: a stack in the digits of one number ----------------------
+#
+# Siegelmann and Sontag (1995) store a binary stack b_1 b_2 ... b_n (b_1 on top) in the
+# base-4 digits of one rational number in [0, 1),
+#
+#     q = sum_i (2 b_i + 1) / 4^i,        the empty stack is q = 0,
+#
+# so that its operations are affine maps followed by the saturated-linear function
+# sigma(a) = min(max(a, 0), 1):
+#
+#     top(q)      = sigma(4 q - 2)              (q in [3/4, 1) when b_1 = 1, [1/4, 1/2) when 0)
+#     nonempty(q) = sigma(4 q)
+#     push b:  q -> q / 4 + (2 b + 1) / 4
+#     pop:     q -> 4 q - (2 top(q) + 1)
+#
+# An SRN with six saturated-linear units runs these operations, one per step, on the
+# input one-hot operation x_t: one unit per operation, each computing its candidate next
+# q and gated off (sigma of something <= 0) unless its operation is the one read; pop,
+# whose result depends on the top bit, takes three units (A + B - C below). The stack
+# read from the state is the linear readout q_t = v . h_t, and the new units read only
+# q_{t-1} = v . h_{t-1}: U = alpha v^T is rank one.
+#
+#     unit      pre-activation (q = v . h_{t-1}, x = one-hot op, M = 4)   value when its op is read
+#     push 0    q/4 + 1/4 + M x_push0 - M                               q/4 + 1/4
+#     push 1    q/4 + 3/4 + M x_push1 - M                               q/4 + 3/4
+#     no-op     q         + M x_noop  - M                               q
+#     pop A     4q - 1    + M x_pop   - M                               4q - 1, or 1 when the top is 1
+#     pop B     4q - 3    + M x_pop   - M                               4q - 3 when the top is 1, else 0
+#     pop C     4q - 2    + M x_pop   - M                               top(q)
+#     v = (1, 1, 1, 1, 1, -1):  after a pop  q' = A + B - C = 4q - 2 top(q) - 1.
+#
+# Every number is a rational with a power of 4 in the denominator: in exact arithmetic
+# (fractions.Fraction) the network runs the stack for any number of operations; float64
+# holds 53 bits, two per symbol, and loses the bottom of a stack deeper than 26.
+
+#: The stack network's operations, by the index of their one-hot input.
+STACK_OPS = ("push 0", "push 1", "pop", "no-op")
+_STACK_GATE = 4  # M: gates a unit off by 4 >= the largest candidate (4q - 1 < 3) + 1
+
+
+def _sat(a):
+    """The saturated-linear function sigma(a) = min(max(a, 0), 1), exact on Fractions."""
+    return min(max(a, 0), 1)
+
+
+def stack_encode(bits, number=None):
+    """The number q = sum_i (2 b_i + 1) / 4^i of a binary stack (``bits[0]`` on top).
+
+    Args:
+        bits: a sequence of 0s and 1s, top first; empty for the empty stack (q = 0).
+        number: the number type: ``fractions.Fraction`` (default) or ``float``.
+
+    Raises:
+        ValueError: for a bit that is not 0 or 1, or another number type.
+    """
+    from fractions import Fraction
+
+    number = Fraction if number is None else number
+    _check_number_type(number)
+    bits = list(bits)
+    if any(isinstance(b, bool) or b not in (0, 1) for b in bits):
+        raise ValueError(f"bits must be 0s and 1s, got {bits!r}"[:200])
+    q = number(0)
+    for b in reversed(bits):  # push from the bottom up
+        q = q / 4 + number(2 * b + 1) / 4
+    return q
+
+
+def stack_decode(q, max_depth: int = 10_000) -> list:
+    """The bits of the stack stored in ``q`` (top first); inverse of :func:`stack_encode`.
+
+    Raises:
+        ValueError: when ``q`` is not in [0, 1) or a digit is not 1 or 3 (q encodes no stack).
+    """
+    if not 0 <= q < 1:
+        raise ValueError(f"a stack's number q must be in [0, 1), got {q!r}")
+    bits = []
+    while q != 0:
+        digit = int(4 * q)  # the leading base-4 digit: 1 (bit 0) or 3 (bit 1)
+        if digit not in (1, 3) or len(bits) >= max_depth:
+            raise ValueError(f"q = {q!r} is not the number of a stack (digit {digit})")
+        bits.append((digit - 1) // 2)
+        q = 4 * q - digit
+    return bits
+
+
+def _check_number_type(number):
+    from fractions import Fraction
+
+    if number not in (Fraction, float):
+        raise ValueError(f"number must be fractions.Fraction or float, got {number!r}")
+
+
+def stack_srn_params(number=None) -> dict:
+    """The weights of the six-unit stack network (see the table above), exact.
+
+    Returns:
+        dict with "U" (6, 6), "W" (6, 4), "b" (6,) and the readout "v" (6,) of q_t = v . h_t,
+        as nested lists of ``number`` (``fractions.Fraction`` by default, or ``float``).
+    """
+    from fractions import Fraction
+
+    number = Fraction if number is None else number
+    _check_number_type(number)
+    M = number(_STACK_GATE)
+    v = [number(k) for k in (1, 1, 1, 1, 1, -1)]
+    # (unit: scale alpha of q, offset, the op that opens it)
+    units = [
+        (number(1) / 4, number(1) / 4, 0),  # push 0
+        (number(1) / 4, number(3) / 4, 1),  # push 1
+        (number(1), number(0), 3),  # no-op
+        (number(4), number(-1), 2),  # pop A
+        (number(4), number(-3), 2),  # pop B
+        (number(4), number(-2), 2),  # pop C = top(q)
+    ]
+    U = [[alpha * vj for vj in v] for alpha, _, _ in units]  # rank one: alpha v^T
+    W = [[M if op == k else number(0) for k in range(len(STACK_OPS))] for _, _, op in units]
+    b = [offset - M for _, offset, _ in units]
+    return {"U": U, "W": W, "b": b, "v": v}
+
+
+def stack_srn_run(ops, bits0=(), number=None):
+    """Run the stack network on a list of operations; return q_t and the top after each.
+
+    Args:
+        ops: a sequence of operation indices into :data:`STACK_OPS` (0 push 0, 1 push 1,
+            2 pop, 3 no-op).
+        bits0: the stack at the start, top first.
+        number: ``fractions.Fraction`` (default, exact) or ``float`` (binary floating point).
+
+    Returns:
+        (qs, tops): lists of length len(ops); qs[t] = v . h_t is the stack's number after
+        operation t, tops[t] = sigma(4 q_t - 2) its top bit (0 for an empty stack).
+
+    Raises:
+        ValueError: for an unknown operation, a pop of the empty stack, bad bits0 or number.
+    """
+    from fractions import Fraction
+
+    number = Fraction if number is None else number
+    p = stack_srn_params(number)
+    ops = list(ops)
+    bad = [o for o in ops if isinstance(o, bool) or o not in range(len(STACK_OPS))]
+    if bad:
+        raise ValueError(f"ops must be indices 0..3 into {STACK_OPS}, got {bad[:5]!r}")
+    # h_0: the starting number sits in the no-op unit, whose readout weight is 1
+    h = [number(0)] * 6
+    h[2] = stack_encode(bits0, number)
+    qs, tops = [], []
+    for t, op in enumerate(ops):
+        q_prev = sum(vj * hj for vj, hj in zip(p["v"], h, strict=True))
+        if op == 2 and q_prev == 0:
+            raise ValueError(f"operation {t} pops the empty stack")
+        x = [number(int(k == op)) for k in range(len(STACK_OPS))]  # one-hot op
+        # h_t = sigma(U h_{t-1} + W x_t + b)
+        h = [
+            _sat(
+                sum(u * hj for u, hj in zip(U_row, h, strict=True))
+                + sum(w * xk for w, xk in zip(W_row, x, strict=True))
+                + b_i
+            )
+            for U_row, W_row, b_i in zip(p["U"], p["W"], p["b"], strict=True)
+        ]
+        q = sum(vj * hj for vj, hj in zip(p["v"], h, strict=True))  # q_t = v . h_t
+        qs.append(q)
+        tops.append(_sat(4 * q - 2))
+    return qs, tops

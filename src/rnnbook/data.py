@@ -310,6 +310,80 @@ def reverse_task(n, length, n_symbols, rng):
     return source, source[:, ::-1].copy()
 
 
+def temporal_xor(n, n_triples, rng):
+    """Elman's (1990) temporal XOR: a bit stream made of triples (a, b, a XOR b).
+
+    The first two bits of each triple are random, the third is their exclusive or, so
+    a network that predicts the next bit can do better than chance only on every third
+    bit (the first of the stream's bits has index 0).
+
+    Args:
+        n: number of streams B.  n_triples: triples per stream (length 3 * n_triples).
+        rng: Generator or int seed.
+
+    Returns:
+        int64 array (n, 3 * n_triples) of 0s and 1s.
+
+    Raises:
+        ValueError: for n or n_triples not an int >= 1, or a bad rng or seed.
+    """
+    n = check_int("n", n)
+    n_triples = check_int("n_triples", n_triples)
+    ab = _rng(rng).integers(0, 2, size=(n, n_triples, 2), dtype=np.int64)
+    triples = np.concatenate([ab, ab[..., :1] ^ ab[..., 1:]], axis=2)  # (n, n_triples, 3)
+    return triples.reshape(n, 3 * n_triples)
+
+
+#: The words of Elman's (1990) sample text ("Many years ago a boy and girl lived by the
+#: sea. They played happily."), the lexicon of :func:`word_stream`.
+ELMAN_WORDS = (
+    "many", "years", "ago", "a", "boy", "and", "girl", "lived", "by", "the", "sea", "they",
+    "played", "happily",
+)  # fmt: skip
+
+
+def word_stream(n, length, rng, words=ELMAN_WORDS):
+    """Elman's (1990) letter prediction data: words drawn at random, letters run together.
+
+    Each stream is a sequence of words drawn uniformly and independently from ``words``,
+    written without spaces and cut to ``length`` letters. Within a word the next letter
+    is (nearly) determined; at a word's end the next word, and its first letter, is not.
+
+    Args:
+        n: number of streams B.  length: letters per stream T.  rng: Generator or int seed.
+        words: the lexicon, a tuple of non-empty lowercase strings.
+
+    Returns:
+        (letters, position, alphabet): int64 arrays (n, length), the letters as indices
+        into ``alphabet`` (the sorted letters of the lexicon, a str) and each letter's
+        position in its word (0 for a word's first letter).
+
+    Raises:
+        ValueError: for n or length not an int >= 1, a bad rng or seed, or a bad lexicon.
+    """
+    n = check_int("n", n)
+    length = check_int("length", length)
+    if (
+        not isinstance(words, (tuple, list))
+        or not words
+        or not all(isinstance(w, str) and w.isalpha() and w.islower() for w in words)
+    ):
+        raise ValueError(f"words must be a tuple of lowercase words, got {words!r}"[:200])
+    g = _rng(rng)
+    alphabet = "".join(sorted(set("".join(words))))
+    index = {ch: i for i, ch in enumerate(alphabet)}
+    # enough words for `length` letters: each has at least min_len letters
+    n_words = length // min(len(w) for w in words) + 1
+    letters = np.empty((n, length), dtype=np.int64)
+    position = np.empty((n, length), dtype=np.int64)
+    for i, choice in enumerate(g.integers(0, len(words), size=(n, n_words))):
+        text = "".join(words[k] for k in choice)[:length]
+        pos = [p for k in choice for p in range(len(words[k]))][:length]
+        letters[i] = [index[ch] for ch in text]
+        position[i] = pos
+    return letters, position, alphabet
+
+
 def pendulum_derivative(state, damping=0.3, omega0=2.0):
     """Right-hand side of the damped pendulum, state (..., 2) = (theta, omega):
 

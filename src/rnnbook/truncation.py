@@ -96,7 +96,7 @@ def train_echo(
         elif gradient == "truncated":
             L, g = bptt.truncated("srn", xb, yb, p, k1=k1, k2=k2)
         else:
-            L, g = bptt.randomized("srn", xb, yb, p, c=c, rng=gen, reweight=reweight)
+            L, g = bptt.randomized("srn", xb, yb, p, p_cut=c, rng=gen, reweight=reweight)
         losses.append(L / T)
         for k in p:
             m[k] = momentum * m[k] + g[k] / T

@@ -33,7 +33,14 @@ Both functions return ``(L, grads)`` with grads keyed like params.
 import numpy as np
 
 from rnnbook import cells
-from rnnbook._checks import check_array, check_int, check_option, describe
+from rnnbook._checks import (
+    check_array,
+    check_cell_inputs,
+    check_flag,
+    check_int,
+    check_option,
+    describe,
+)
 from rnnbook.scratch import cell_module
 from rnnbook.scratch._functions import softmax
 
@@ -52,14 +59,20 @@ def head_loss(h, y, V, c, loss):
     Returns:
         (L_t, dh (B, H), dV (O, H), dc (O,)): the loss averaged over the batch and its gradients.
 
-    The arrays are not checked here: callers (:func:`full`, :func:`truncated`,
-    ``rtrl.RTRL.step``) have checked them.
+    The arrays' shapes and dtypes are not checked here: callers (:func:`full`,
+    :func:`truncated`, ``rtrl.RTRL.step``) have checked them.
 
     Raises:
-        ValueError: for a ``loss`` other than "cross_entropy" or "squared".
+        ValueError: for a ``loss`` other than "cross_entropy" or "squared", or a class
+            index outside [0, O).
     """
     check_option("loss", loss, LOSSES)
     B = h.shape[0]
+    if loss == "cross_entropy" and y.size and (y.min() < 0 or y.max() >= V.shape[0]):
+        raise ValueError(
+            f"y must be class indices in [0, O) = [0, {V.shape[0]}), "
+            f"got values in [{y.min()}, {y.max()}]"
+        )
     # (6.6), with a bias c:  o_t = V h_t + c   (B, O)
     o = h @ V.T + c
     if loss == "cross_entropy":
@@ -114,18 +127,20 @@ def check_problem(cell, x, targets, params, loss, on, options):
                 f"params must have the output layer's key {key!r}, got {sorted(params)}"
             )
     dtype = x.dtype.name
+    # the cell's own parameters first, against each other and x: they give H
+    cell_params = {k: v for k, v in params.items() if k not in ("V", "c")}
+    opts = cells.options(cell, options)
+    h = check_cell_inputs(cell, x, None, cell_params, opts, sequence=True)
+    H = (h[0] if isinstance(h, tuple) else h).shape[1]
     check_array(params["c"], "params['c']", shape=(None,), dims="(O,)", dtype=dtype)
     O = params["c"].shape[0]
-    # H is the size of the cell's first recurrent matrix (U, U_i or U_z); the cell's own
-    # forward checks that matrix itself, before any arithmetic too
-    U = params.get(cells.key("U", cells.gates(cell, **options)[0]))
-    H = U.shape[0] if getattr(U, "ndim", 0) == 2 else None
     check_array(params["V"], "params['V']", shape=(O, H), dims="(O, H)", dtype=dtype)
     T, B = x.shape[:2]
     shape = (T, B) if on == "every" else (B,)
     dims = "(T, B)" if on == "every" else "(B,)"
+    where = f"T = {T} and B = {B} read from x (T, B, D) = {x.shape}"
     if loss == "cross_entropy":
-        check_array(targets, "targets", shape=shape, dims=dims, dtypes=("int32", "int64"))
+        check_targets(targets, shape, dims, ("int32", "int64"), where)
         if targets.size and (targets.min() < 0 or targets.max() >= O):
             raise ValueError(
                 f"targets must be class indices in [0, O) = [0, {O}), "
@@ -133,9 +148,21 @@ def check_problem(cell, x, targets, params, loss, on, options):
             )
     else:
         dims = "(T, B, O)" if on == "every" else "(B, O)"
-        check_array(targets, "targets", shape=shape + (O,), dims=dims, dtype=dtype)
-    cell_params = {k: v for k, v in params.items() if k not in ("V", "c")}
+        check_targets(targets, shape + (O,), dims, (dtype,), where)
     return cell_module(cell), cell_params
+
+
+def check_targets(targets, shape, dims, dtypes, where):
+    """Check the targets' dtype and shape; a wrong shape names where T and B came from."""
+    if len(dtypes) == 1:
+        check_array(targets, "targets", dtype=dtypes[0])
+    else:
+        check_array(targets, "targets", dtypes=dtypes)
+    if tuple(targets.shape) != tuple(shape):
+        raise ValueError(
+            f"targets must have shape {dims} = {tuple(shape)}, got shape {tuple(targets.shape)} "
+            f"({where})"
+        )
 
 
 def _head(outputs, targets, V, c, loss, on):
@@ -280,7 +307,7 @@ def randomized(
     targets,
     params,
     *,
-    c,
+    p_cut,
     rng,
     reweight=True,
     h0=None,
@@ -290,31 +317,32 @@ def randomized(
 ):
     """Truncation at random steps, reweighted to be unbiased (Tallec & Ollivier 2017).
 
-    Each link h_{t-1} -> h_t (t = 2..T) is cut independently with probability ``c``.
+    Each link h_{t-1} -> h_t (t = 2..T) is cut independently with probability ``p_cut``.
     With ``reweight=True`` the gradient that crosses an uncut link is multiplied by
-    1 / (1 - c), the compensation factor of their ARTBP in its simplest form (a constant
+    1 / (1 - p_cut), the compensation factor of their ARTBP in its simplest form (a constant
     truncation probability): a path back over n links survives with probability
-    (1 - c)^n and then carries the weight (1 - c)^(-n), so the expectation of the
+    (1 - p_cut)^n and then carries the weight (1 - p_cut)^(-n), so the expectation of the
     returned gradient over the cuts is :func:`full`'s. With ``reweight=False`` the same
     cuts give a truncation of random length, biased as the fixed one is. The windows'
-    mean length is about 1 / c.
+    mean length is about 1 / p_cut.
 
     Args:
-        c: the probability of a cut, 0 <= c < 1 (0: full BPTT).
+        p_cut: the probability of a cut, 0 <= p_cut < 1 (0: full BPTT).
         rng: a ``numpy.random.Generator``; T - 1 uniform numbers are drawn from it.
-        reweight: apply the compensation factor 1 / (1 - c).
+        reweight: apply the compensation factor 1 / (1 - p_cut) (True or False).
         the rest: as in :func:`full`.
 
     Returns:
         (L, grads) as :func:`full`.
     """
-    if isinstance(c, bool) or not isinstance(c, (int, float)) or not 0 <= c < 1:
-        raise ValueError(f"c must be a probability in [0, 1), got {c!r}")
+    if isinstance(p_cut, bool) or not isinstance(p_cut, (int, float)) or not 0 <= p_cut < 1:
+        raise ValueError(f"p_cut must be a probability in [0, 1), got {p_cut!r}")
+    check_flag("reweight", reweight)
     if not isinstance(rng, np.random.Generator):
         raise ValueError(f"rng must be a numpy.random.Generator, got {describe(rng)}")
     T = x.shape[0] if isinstance(x, np.ndarray) and x.ndim == 3 else 0
-    cuts = np.concatenate([[False], rng.random(max(T - 1, 0)) < c])[:T]
-    weight = 1.0 / (1.0 - c) if reweight else 1.0
+    cuts = np.concatenate([[False], rng.random(max(T - 1, 0)) < p_cut])[:T]
+    weight = 1.0 / (1.0 - p_cut) if reweight else 1.0
     return cut_gradient(
         cell, x, targets, params, cuts=cuts, weight=weight, h0=h0, loss=loss, on=on, **options
     )

@@ -21,7 +21,14 @@ How an identity is decided (``Proof.method`` says which step decided it):
    This disproves the identity: a formula meant for every ``f`` fails for one.
    Where ``exp`` enters (softmax) the value is not rational; it is evaluated
    to 50 significant digits and must exceed 1e-40 in size (a numerical, not
-   an exact, refutation; ``method`` says which).
+   an exact, refutation; ``method`` says so). ``method`` names only what was
+   substituted: f, a loss, the symbols.
+
+Every check builds its two sides independently: one side is the formula as the
+book or a source writes it, the other is computed another way (SymPy's own
+derivative of the loss, the step-by-step recurrence, a sum over paths), never a
+rearrangement of the first. ``tests/test_symbolic_proofs.py`` shows for each
+check that a planted error makes it fail.
 
 If neither a proof nor a counterexample is found, the verdict is ``False`` and
 ``method`` says ``undecided``: the package never claims what it did not show.
@@ -297,6 +304,21 @@ def _exp_symbols(exprs: list) -> dict:
     return mapping
 
 
+def _substitutions(diffs: list) -> str:
+    """What a counterexample put in place of the undefined functions and the symbols."""
+    functions = {a.func for d in diffs for a in _collect([d], sp.core.function.AppliedUndef)}
+    parts = []
+    if functions & {f, fprime}:
+        parts.append("f(z) = z + z^2/3")
+    if functions - {f, fprime}:
+        parts.append("a quadratic loss")
+    if any(d.free_symbols for d in diffs):
+        parts.append("random rationals for the symbols")
+    if not parts:
+        return "at the stated exact values"
+    return "with " + (", ".join(parts[:-1]) + " and " + parts[-1] if len(parts) > 1 else parts[0])
+
+
 def decide(lhs, rhs, *, rational: bool = False) -> tuple[bool, str]:
     """Decide ``lhs == rhs`` exactly, entry by entry. Returns ``(holds, method)``.
 
@@ -331,15 +353,16 @@ def decide(lhs, rhs, *, rational: bool = False) -> tuple[bool, str]:
     found = _counterexample([d for d, e in zip(diffs, fast, strict=True) if sp.expand(e) != 0])
     if found is not None:
         value, exact = found
-        how = "is the nonzero rational" if exact else "evaluates (50 digits) to"
-        value = sp.N(value, 6)
-        generic = any(d.free_symbols or d.has(sp.core.function.AppliedUndef) for d in diffs)
-        where = (
-            "with f(z) = z + z^2/3, a quadratic loss and random rationals"
-            if generic
-            else "at the stated exact values"
+        where, value = _substitutions(diffs), sp.N(value, 6)
+        if exact:
+            return (
+                False,
+                f"counterexample: {where}, an entry of lhs - rhs is the nonzero rational {value}",
+            )
+        return False, (
+            f"counterexample, numerical (50 digits, not exact): {where}, an entry of "
+            f"lhs - rhs evaluates to {value}"
         )
-        return False, f"counterexample: {where}, an entry of lhs - rhs {how} {value}"
     # Slow path: expand reaching into the arguments of f (equal arguments written differently).
     if all(sp.expand(d) == 0 for d in diffs):
         return True, f"expand: all {len(diffs)} entries of lhs - rhs expand to 0"

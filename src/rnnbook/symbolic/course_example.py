@@ -376,10 +376,15 @@ def report_gradients(
 
 @cached
 def total_gradients() -> Proof:
-    """Lines 217-219: ``grad L = sum_t grad L_t`` for W_xh and W_hh (report's per-step forms)."""
+    """Lines 217-219: ``grad L = sum_t grad L_t`` for W_xh and W_hh (report's per-step forms).
+
+    The left side is SymPy's derivative of the total loss ``L = L_1 + L_2 + L_3`` itself,
+    taken as one expression; the right side sums the report's per-step gradients.
+    """
     net = build_course_network()
     g = report_grad_u(net)
-    lhs = sp.Matrix.hstack(loss_gradient("L", "W_xh"), loss_gradient("L", "W_hh"))
+    total = sum(net.L.values())
+    lhs = sp.Matrix.hstack(gradient(total, net.W_xh), gradient(total, net.W_hh))
     gx = sp.zeros(*net.W_xh.shape)
     gh = sp.zeros(*net.W_hh.shape)
     for t in range(1, net.T + 1):

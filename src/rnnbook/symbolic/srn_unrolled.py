@@ -3,46 +3,58 @@
     (6.3)-(6.4)  z_t = U h_{t-1} + W x_t + b ;  h_t = f(z_t)
     unrolled     h_3 = f(U f(U f(U h_0 + W x_1 + b) + W x_2 + b) + W x_3 + b)
 
-Two routes to ``h_T`` are compared entry by entry: the nested matrix
-expression (SymPy ``MatrixSymbol``s, ``f`` applied elementwise, expanded by
-SymPy's ``as_explicit``) and the step-by-step recurrence on explicit matrices
+Two routes to ``h_T`` are compared entry by entry. One is the nested formula
+as the book writes it, as text (:func:`nested_text`), read by SymPy's parser
+into matrix symbols with ``f`` applied elementwise; the LaTeX the book displays
+(:func:`nested_latex`) is made from that same text, so what is shown is what is
+proved. The other is the step-by-step recurrence on explicit matrices
 (:mod:`rnnbook.symbolic.model`).
 """
 
 from __future__ import annotations
 
+import re
+
 import sympy as sp
+from sympy.parsing.sympy_parser import parse_expr
 
 from rnnbook.symbolic._proof import Proof, cached, check_choice, check_size, f, prove
 from rnnbook.symbolic.model import build_srn
 
 
-def nested_expression(hidden_size: int, input_size: int, steps: int, *, inputs: str = "forward"):
-    """``h_T`` as one nested matrix expression of ``MatrixSymbol``s (H, 1).
+def nested_text(steps: int, *, inputs: str = "forward") -> str:
+    """``h_T`` written out as one nested formula, e.g. for T = 2
+    ``"f(U*f(U*h_0 + W*x_1 + b) + W*x_2 + b)"``.
 
     Args:
         inputs: ``"forward"`` (x_1 innermost, right) or ``"reversed"`` (x_T innermost, wrong).
     """
-    H = check_size("hidden_size", hidden_size)
-    D = check_size("input_size", input_size)
     T = check_size("steps", steps)
     check_choice("inputs", inputs, ("forward", "reversed"))
-    U, W = sp.MatrixSymbol("U", H, H), sp.MatrixSymbol("W", H, D)
-    b, h = sp.MatrixSymbol("b", H, 1), sp.MatrixSymbol("h_0", H, 1)
     order = range(1, T + 1) if inputs == "forward" else range(T, 0, -1)
-    for t in order:
-        # h_t = f(U h_{t-1} + W x_t + b), f elementwise     (H, 1)
-        h = (U * h + W * sp.MatrixSymbol(f"x_{t}", D, 1) + b).applyfunc(f)
-    return h
+    # T opening "f(U*" around h_0, each closed by the input of its step
+    return "f(U*" * T + "h_0" + "".join(f" + W*x_{t} + b)" for t in order)
+
+
+def nested_expression(hidden_size: int, input_size: int, steps: int, *, inputs: str = "forward"):
+    """``h_T`` (H, 1) read from :func:`nested_text` by SymPy's parser, ``f`` elementwise."""
+    H = check_size("hidden_size", hidden_size)
+    D = check_size("input_size", input_size)
+    text = nested_text(steps, inputs=inputs)
+    names = {"U": sp.MatrixSymbol("U", H, H), "W": sp.MatrixSymbol("W", H, D)}
+    names.update(b=sp.MatrixSymbol("b", H, 1), h_0=sp.MatrixSymbol("h_0", H, 1))
+    names.update({f"x_{t}": sp.MatrixSymbol(f"x_{t}", D, 1) for t in range(1, steps + 1)})
+    # f acts on every entry of its (H, 1) argument
+    names["f"] = lambda a: sp.ImmutableMatrix(a.as_explicit()).applyfunc(f)
+    return parse_expr(text, local_dict=names)
 
 
 def nested_latex(steps: int = 3) -> str:
-    """LaTeX of ``h_T = f(U f(... f(U h_0 + W x_1 + b) ...) + W x_T + b)``."""
+    """The LaTeX of :func:`nested_text`: ``h_T = f\\left(U f\\left(... + W x_{T} + b\\right)``."""
     T = check_size("steps", steps)
-    inner = r"h_0"
-    for t in range(1, T + 1):
-        inner = rf"f\left(U {inner} + W x_{{{t}}} + b\right)"
-    return rf"h_{{{T}}} = {inner}"
+    body = nested_text(T).replace("*", " ").replace("f(", r"f\left(").replace(")", r"\right)")
+    body = re.sub(r"x_(\d+)", r"x_{\1}", body)
+    return rf"h_{{{T}}} = {body}"
 
 
 def _to_model_symbols(expr, model):
