@@ -6,16 +6,21 @@ chapter loads and prints.
     python experiments/truncated_bptt.py --quick    # a few small runs, to test the script
 
 Every run is ``rnnbook.truncation.train_echo`` with its defaults (T = 20, B = 32, H = 24,
-S = 4 symbols, lr 0.3, momentum 0.9) and a seed; it is deterministic, so the runs can go
-to parallel processes (``--jobs``) without changing a number. Accuracies are rounded to
-4 decimals. Groups:
+S = 4 symbols, lr 0.3, momentum 0.9), a seed and, except in the group "unclipped", the
+gradient's global norm clipped to ``CLIP`` = 5; it is deterministic, so the runs can go to
+parallel processes (``--jobs``) without changing a number. Each run stores its test
+accuracies (rounded to 4 decimals), the accuracy on the first d steps at the end
+("first_steps"), the largest global norm of the gradient before clipping ("max_grad_norm",
+3 significant digits) and the fraction of updates that were clipped ("clipped"). Groups:
 
 - "grid": d = 1..4, k1 = 1, k2 = 1..5 and full BPTT, seeds 0-4, 400 updates;
 - "long": d = 3, k2 = 2 and 3, seeds 0-4, 2000 updates;
 - "blocks": d = 3, BPTT(k; k) for k = 2, 4 and BPTT(4; 1), seeds 0-4, 400 updates,
   measured early and often (the exercise ex-bptt-k1);
 - "random": d = 3, cuts with probability c = 0.25 and 0.5, with and without the
-  compensation factor, seeds 0-4, 400 updates.
+  compensation factor, seeds 0-4, 400 updates;
+- "unclipped": without clipping, d = 4 with full BPTT and with k2 = 5, and d = 3 with the
+  reweighted random cuts (c = 0.25, 0.5), seeds 0-4, 400 updates.
 """
 
 import argparse
@@ -31,6 +36,8 @@ os.environ.setdefault("OMP_NUM_THREADS", "1")  # before NumPy: one thread per pr
 HERE = Path(__file__).resolve().parent
 OUT = HERE / "results" / "truncated_bptt.json"
 SEEDS = range(5)
+#: the global norm to which every run's gradient is clipped, except in the group "unclipped"
+CLIP = 5.0
 
 
 def configurations(quick=False):
@@ -39,6 +46,7 @@ def configurations(quick=False):
         return [
             dict(
                 group="grid",
+                clip=CLIP,
                 d=1,
                 gradient="truncated",
                 k1=1,
@@ -49,6 +57,7 @@ def configurations(quick=False):
             ),
             dict(
                 group="random",
+                clip=CLIP,
                 d=2,
                 gradient="randomized",
                 c=0.5,
@@ -65,6 +74,7 @@ def configurations(quick=False):
                 runs.append(
                     dict(
                         group="grid",
+                        clip=CLIP,
                         d=d,
                         gradient="truncated",
                         k1=1,
@@ -75,13 +85,22 @@ def configurations(quick=False):
                     )
                 )
             runs.append(
-                dict(group="grid", d=d, gradient="full", seed=seed, steps=400, evaluate=every)
+                dict(
+                    group="grid",
+                    clip=CLIP,
+                    d=d,
+                    gradient="full",
+                    seed=seed,
+                    steps=400,
+                    evaluate=every,
+                )
             )
     for seed in SEEDS:
         for k2 in (2, 3):
             runs.append(
                 dict(
                     group="long",
+                    clip=CLIP,
                     d=3,
                     gradient="truncated",
                     k1=1,
@@ -95,6 +114,7 @@ def configurations(quick=False):
             runs.append(
                 dict(
                     group="blocks",
+                    clip=CLIP,
                     d=3,
                     gradient="truncated",
                     k1=k1,
@@ -109,6 +129,7 @@ def configurations(quick=False):
                 runs.append(
                     dict(
                         group="random",
+                        clip=CLIP,
                         d=3,
                         gradient="randomized",
                         c=c,
@@ -118,16 +139,44 @@ def configurations(quick=False):
                         evaluate=every,
                     )
                 )
+    for seed in SEEDS:
+        for how in (dict(gradient="full"), dict(gradient="truncated", k1=1, k2=5)):
+            runs.append(
+                dict(group="unclipped", clip=None, d=4, **how, seed=seed, steps=400, evaluate=every)
+            )
+        for c in (0.25, 0.5):
+            runs.append(
+                dict(
+                    group="unclipped",
+                    clip=None,
+                    d=3,
+                    gradient="randomized",
+                    c=c,
+                    reweight=True,
+                    seed=seed,
+                    steps=400,
+                    evaluate=every,
+                )
+            )
     return runs
 
 
 def run(config):
-    """One training run: the configuration with its test accuracies added."""
-    from rnnbook.truncation import train_echo
+    """One training run: the configuration with its measurements added."""
+    from rnnbook.truncation import accuracy, train_echo
 
     args = {k: v for k, v in config.items() if k != "group"}
-    _, _, accuracies = train_echo(**args)
-    return {**config, "accuracy": {str(n): round(a, 4) for n, a in accuracies.items()}}
+    norms = []
+    p, _, accuracies = train_echo(**args, norms=norms)
+    first = accuracy(p, T=20, S=4, d=config["d"], steps="first")
+    clip = config["clip"]
+    return {
+        **config,
+        "accuracy": {str(n): round(a, 4) for n, a in accuracies.items()},
+        "first_steps": round(first, 4),
+        "max_grad_norm": float(f"{max(norms):.3g}"),
+        "clipped": round(sum(n > clip for n in norms) / len(norms) if clip else 0.0, 4),
+    }
 
 
 def main(argv=None):
@@ -147,6 +196,7 @@ def main(argv=None):
     record = {
         "script": "experiments/truncated_bptt.py" + (" --quick" if args.quick else ""),
         "train_echo_defaults": dict(T=20, B=32, H=24, S=4, lr=0.3, momentum=0.9),
+        "clip": f"global norm of dL/d(params) clipped to {CLIP} (group 'unclipped': none)",
         "test": "accuracy on 256 test sequences (rnnbook.truncation.TEST_SEED), steps t >= d",
         "runs": results,
     }

@@ -214,3 +214,51 @@ def test_randomized_and_cut_gradient_refuse_bad_arguments():
         bptt.cut_gradient("srn", x, y, p, cuts=np.zeros(3, bool))
     with pytest.raises(ValueError, match="weight must be a number > 0"):
         bptt.cut_gradient("srn", x, y, p, cuts=np.zeros(4, bool), weight=0)
+
+
+def detached_autograd_truncation(x, y, p, k1, k2):
+    """BPTT(k2; k1) by PyTorch's autograd, independently of ``bptt.truncated``: at every update
+    step tau (k1, 2 k1, ..., and T), each loss t of the block since the last update is
+    backpropagated alone, from the state h_{tau-k2} held constant (detached)."""
+    import torch
+
+    from rnnbook import convert
+
+    T, B = y.shape
+    rnn = convert.to_torch({k: p[k] for k in ("W", "U", "b")}, "srn")  # float64
+    V = torch.tensor(p["V"], requires_grad=True)
+    c = torch.tensor(p["c"], requires_grad=True)
+    xs = torch.tensor(x)
+    with torch.no_grad():
+        states = torch.cat([torch.zeros(1, B, p["U"].shape[0], dtype=xs.dtype), rnn(xs)[0]])
+    for tau in sorted(set(range(k1, T + 1, k1)) | {T}):
+        start = max(0, tau - k2)
+        for t in range((tau - 1) // k1 * k1 + 1, tau + 1):
+            # steps start+1 .. t from the constant h_start; the loss of step t only
+            out, _ = rnn(xs[start:t], states[start][None].clone())
+            logits = out[-1] @ V.T + c
+            loss = torch.nn.functional.cross_entropy(
+                logits, torch.tensor(y[t - 1]), reduction="sum"
+            )
+            (loss / B).backward()
+    return {
+        "W": rnn.weight_ih_l0.grad.numpy(),
+        "U": rnn.weight_hh_l0.grad.numpy(),
+        "b": rnn.bias_ih_l0.grad.numpy(),
+        "V": V.grad.numpy(),
+        "c": c.grad.numpy(),
+    }
+
+
+@pytest.mark.parametrize("T, k1, k2", [(7, 1, 2), (7, 1, 3), (8, 2, 3), (9, 3, 5), (6, 2, 2)])
+def test_truncated_matches_autograd_that_detaches_at_each_window_edge(T, k1, k2):
+    """The case k1 < k2 < T, which the chapter's training grid uses, checked against a
+    reference that shares no code with bptt.truncated."""
+    rng = np.random.default_rng(T + 10 * k1 + 100 * k2)
+    x, y, p = make_problem(rng, srn, {}, T, 2, 3, 4, 3, "cross_entropy", "every")
+    _, trunc = bptt.truncated("srn", x, y, p, k1=k1, k2=k2)
+    _, full = bptt.full("srn", x, y, p)
+    reference = detached_autograd_truncation(x, y, p, k1, k2)
+    for k in p:
+        assert relative_error(trunc[k], reference[k]) < 1e-12, k
+    assert relative_error(trunc["U"], full["U"]) > 1e-3  # a real truncation

@@ -148,3 +148,44 @@ def test_word_stream_sizes_words_and_determinism():
 def test_chapter_2_generators_bad_input(call, message):
     with pytest.raises(ValueError, match=message):
         call()
+
+
+def test_class_waves_follow_their_vector():
+    vectors, waves = data.class_waves(200, 15, 3)
+    assert vectors.shape == (200, 5) and waves.shape == (200, 15)
+    assert vectors.dtype == waves.dtype == np.float64
+    c = vectors[:, :3].argmax(axis=1)
+    assert np.array_equal(vectors[:, :3], np.eye(3)[c])  # one-hot class
+    np.testing.assert_allclose(np.hypot(vectors[:, 3], vectors[:, 4]), 1.0, atol=1e-12)
+    phi = np.arctan2(vectors[:, 4], vectors[:, 3])
+    t = np.arange(1, 16)
+    expected = np.sin(np.array([0.4, 0.8, 1.2])[c][:, None] * t + phi[:, None])
+    np.testing.assert_allclose(waves, expected, atol=1e-12)
+    assert set(c.tolist()) == {0, 1, 2}
+    # the recurrence of a sine: y_{t+1} + y_{t-1} = 2 cos(omega) y_t
+    w = np.array([0.4, 0.8, 1.2])[c][:, None]
+    np.testing.assert_allclose(
+        waves[:, 2:] + waves[:, :-2], 2 * np.cos(w) * waves[:, 1:-1], atol=1e-12
+    )
+    again = data.class_waves(200, 15, np.random.default_rng(3))
+    assert all(np.array_equal(a, b) for a, b in zip((vectors, waves), again, strict=True))
+    assert not np.array_equal(vectors, data.class_waves(200, 15, 4)[0])
+    v1, y1 = data.class_waves(4, 6, 0, omegas=(1.0,))
+    assert v1.shape == (4, 3) and np.all(v1[:, 0] == 1.0)
+
+
+@pytest.mark.parametrize(
+    "call, message",
+    [
+        (lambda: data.class_waves(0, 5, 0), "n must be an int >= 1, got 0"),
+        (lambda: data.class_waves(2, 2.0, 0), "length must be an int >= 1"),
+        (lambda: data.class_waves(2, 5, None), "rng must be a numpy.random.Generator"),
+        (lambda: data.class_waves(2, 5, 0, omegas=()), "omegas must be a tuple"),
+        (lambda: data.class_waves(2, 5, 0, omegas=(0.5, -1.0)), "omegas must be a tuple"),
+        (lambda: data.class_waves(2, 5, 0, omegas=(float("nan"),)), "omegas must be a tuple"),
+        (lambda: data.class_waves(2, 5, 0, omegas=0.5), "omegas must be a tuple"),
+    ],
+)
+def test_class_waves_bad_input(call, message):
+    with pytest.raises(ValueError, match=message):
+        call()

@@ -197,3 +197,26 @@ def test_sensitivities_must_start_at_zero_with_the_state():
         )
     assert results[True] < 1e-12
     assert results[False] > 1e-3  # the unstated condition matters
+
+
+def test_immediate_term_added_in_place_equals_the_dense_delta_ki_u_j():
+    # (6.15): d+a_k/dM_ij = delta_ki u_j and d+a_k/db_i = delta_ki, built densely here
+    rng = np.random.default_rng(3)
+    B, H, D = 2, 4, 3
+    p = srn.init_params(D, H, rng)
+    layout = rtrl._layout(p)
+    P = sum(v.size for v in p.values())
+    x, h = rng.standard_normal((B, D)), rng.standard_normal((B, H))
+    dense = np.zeros((B, H, P))
+    eye = np.eye(H)
+    for key, u in (("W", x), ("U", h)):
+        offset, (_, N) = layout[key]
+        dense[:, :, offset : offset + H * N] = np.einsum("ki,bj->bkij", eye, u).reshape(B, H, -1)
+    offset, _ = layout["b"]
+    dense[:, :, offset : offset + H] = eye
+    start = rng.standard_normal((B, H, P))
+    added = rtrl._add_direct(start.copy(), layout, [("W", x), ("U", h), ("b", None)])
+    np.testing.assert_array_equal(added, start + dense)
+    np.testing.assert_array_equal(
+        rtrl._direct(layout, P, [("W", x), ("U", h), ("b", None)], B, H, float), dense
+    )

@@ -91,7 +91,8 @@ def test_mu_zero_is_todays_output_feedback_exactly():
     assert np.array_equal(ys0, ys) and np.array_equal(c0["final"], c["final"])
     # with mu = 0 the state is the output itself
     assert all(s is step["yhat"] for s, step in zip(c["states"], c["steps"], strict=True))
-    for a, b in zip(srn.backward(d_out, c0, d_final)[:2], srn.backward(d_out, c, d_final)[:2]):
+    plain, with_mu = srn.backward(d_out, c0, d_final), srn.backward(d_out, c, d_final)
+    for a, b in zip(plain[:2], with_mu[:2], strict=True):
         assert np.array_equal(a, b)
 
 

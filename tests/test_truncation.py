@@ -4,6 +4,7 @@ import json
 import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from rnnbook import truncation
@@ -24,20 +25,26 @@ def test_quick_run_of_the_script_writes_its_json(tmp_path):
     for r in record["runs"]:
         assert sorted(r["accuracy"]) == ["10", "20"]
         assert all(0 <= a <= 1 for a in r["accuracy"].values())
+        assert r["clip"] == truncated_bptt.CLIP and 0 <= r["clipped"] <= 1
+        assert 0 <= r["first_steps"] <= 1 and r["max_grad_norm"] > 0
 
 
 def test_the_stored_grid_is_complete_and_reproduces():
     """Every configuration of the full grid is stored, and a stored run, rerun for its first
     100 updates, gives the stored accuracy (the runs are deterministic)."""
     runs = json.loads(STORED.read_text())["runs"]
-    settings = [{k: v for k, v in r.items() if k != "accuracy"} for r in runs]
+    measured = ("accuracy", "first_steps", "max_grad_norm", "clipped")
+    settings = [{k: v for k, v in r.items() if k not in measured} for r in runs]
     assert settings == truncated_bptt.configurations()
     stored = next(
         r
         for r in runs
         if r["group"] == "grid" and r["d"] == 1 and r.get("k2") == 1 and r["seed"] == 0
     )
-    _, _, acc = truncation.train_echo(1, gradient="truncated", k1=1, k2=1, seed=0, steps=100)
+    assert stored["clip"] == truncated_bptt.CLIP
+    _, _, acc = truncation.train_echo(
+        1, gradient="truncated", k1=1, k2=1, seed=0, steps=100, clip=truncated_bptt.CLIP
+    )
     assert round(acc[100], 4) == pytest.approx(stored["accuracy"]["100"], abs=2e-3)
 
 
@@ -50,3 +57,22 @@ def test_train_echo_records_the_asked_accuracies_and_refuses_bad_settings():
         truncation.train_echo(2, gradient="randomized")
     with pytest.raises(ValueError, match="gradient must be one of"):
         truncation.train_echo(2, gradient="exact")
+
+
+def test_clipping_bounds_the_update_and_leaves_small_gradients_alone():
+    norms, clipped_norms = [], []
+    p0, _, _ = truncation.train_echo(3, gradient="full", steps=3, norms=norms)
+    p1, _, _ = truncation.train_echo(3, gradient="full", steps=3, clip=1e9, norms=clipped_norms)
+    # a bound no gradient reaches changes nothing, to the bit
+    assert norms == clipped_norms
+    for k in p0:
+        assert (p0[k] == p1[k]).all()
+    g = {"a": np.array([3.0, 0.0]), "b": np.array([[4.0]])}
+    clipped, norm = truncation.clip_global_norm(g, 1.0)
+    assert norm == 5.0
+    assert np.sqrt(sum((v**2).sum() for v in clipped.values())) == pytest.approx(1.0)
+    assert clipped["a"][0] == pytest.approx(0.6)  # all arrays scaled together
+    with pytest.raises(ValueError, match="clip must be"):
+        truncation.train_echo(2, clip=0)
+    with pytest.raises(ValueError, match="steps must be one of"):
+        truncation.accuracy(p0, T=20, S=4, d=3, steps="all")

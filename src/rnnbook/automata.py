@@ -234,13 +234,13 @@ def srn_accepts(dfa: DFA, strings, params: dict | None = None, h0=None) -> np.nd
 # read from the state is the linear readout q_t = v . h_t, and the new units read only
 # q_{t-1} = v . h_{t-1}: U = alpha v^T is rank one.
 #
-#     unit      pre-activation (q = v . h_{t-1}, x = one-hot op, M = 4)   value when its op is read
-#     push 0    q/4 + 1/4 + M x_push0 - M                               q/4 + 1/4
-#     push 1    q/4 + 3/4 + M x_push1 - M                               q/4 + 3/4
-#     no-op     q         + M x_noop  - M                               q
-#     pop A     4q - 1    + M x_pop   - M                               4q - 1, or 1 when the top is 1
-#     pop B     4q - 3    + M x_pop   - M                               4q - 3 when the top is 1, else 0
-#     pop C     4q - 2    + M x_pop   - M                               top(q)
+#     unit    pre-activation (q = v . h_{t-1}, x one-hot op, M = 4)   value when its op is read
+#     push 0  q/4 + 1/4 + M x_push0 - M                             q/4 + 1/4
+#     push 1  q/4 + 3/4 + M x_push1 - M                             q/4 + 3/4
+#     no-op   q         + M x_noop  - M                             q
+#     pop A   4q - 1    + M x_pop   - M                             4q - 1, or 1 when the top is 1
+#     pop B   4q - 3    + M x_pop   - M                             4q - 3 if the top is 1, else 0
+#     pop C   4q - 2    + M x_pop   - M                             top(q)
 #     v = (1, 1, 1, 1, 1, -1):  after a pop  q' = A + B - C = 4q - 2 top(q) - 1.
 #
 # Every number is a rational with a power of 4 in the denominator: in exact arithmetic
@@ -360,11 +360,15 @@ def stack_srn_run(ops, bits0=(), number=None):
     # h_0: the starting number sits in the no-op unit, whose readout weight is 1
     h = [number(0)] * 6
     h[2] = stack_encode(bits0, number)
-    qs, tops = [], []
+    # the depth is counted from the operations, not read from the network's q, so that
+    # a run in float64 that has lost its stack goes on and shows what it reads
+    depth = len(list(bits0))
     for t, op in enumerate(ops):
-        q_prev = sum(vj * hj for vj, hj in zip(p["v"], h, strict=True))
-        if op == 2 and q_prev == 0:
+        depth += 1 if op < 2 else -1 if op == 2 else 0
+        if depth < 0:
             raise ValueError(f"operation {t} pops the empty stack")
+    qs, tops = [], []
+    for op in ops:
         x = [number(int(k == op)) for k in range(len(STACK_OPS))]  # one-hot op
         # h_t = sigma(U h_{t-1} + W x_t + b)
         h = [

@@ -63,6 +63,9 @@ NUMBER_OPTIONS = {"srn": {"mu": 0.0}}
 #: the GRU; the SRN has one block and no gate letter.
 TORCH_GATE_ORDER = {"srn": (None,), "lstm": ("i", "f", "c", "o"), "gru": ("r", "z", "h")}
 
+#: The SRN activations ``torch.nn.RNN`` has (its ``nonlinearity``).
+TORCH_ACTIVATIONS = ("tanh", "relu")
+
 
 def check_cell(cell) -> str:
     """Check a cell's name: one of :data:`CELLS`. Returns it."""

@@ -101,7 +101,7 @@ def _require_torch_options(cell, opts):
             "torch.nn.RNN feeds back the hidden state (feedback='hidden'); "
             f"a Jordan network (feedback={opts['feedback']!r}) has no PyTorch counterpart"
         )
-    if cell == "srn" and opts["activation"] not in ("tanh", "relu"):
+    if cell == "srn" and opts["activation"] not in cells.TORCH_ACTIVATIONS:
         raise ValueError(
             "torch.nn.RNN's nonlinearity is 'tanh' or 'relu', "
             f"got activation={opts['activation']!r}"

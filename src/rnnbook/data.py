@@ -474,3 +474,44 @@ def pendulum_trajectories(n, n_steps, rng, *, dt=0.1, max_angle=2.0, max_speed=2
         [g.uniform(-max_angle, max_angle, n), g.uniform(-max_speed, max_speed, n)], axis=1
     )
     return damped_pendulum(initial, n_steps, dt, **kw)
+
+
+def class_waves(n, length, rng, *, omegas=(0.4, 0.8, 1.2)):
+    """One to many: a vector given once, and the wave it stands for.
+
+    Each example draws a class c (uniformly from ``len(omegas)``) and a phase phi
+    (uniformly in [0, 2 pi)). Its vector is the one-hot code of c followed by
+    (cos phi, sin phi); its sequence is the wave y_t = sin(omega_c t + phi), t = 1..length.
+    The phase is continuous, so a held-out example is a new vector, not a repeat.
+
+    Args:
+        n: number of examples B.  length: steps of each wave T.  rng: Generator or int seed.
+        omegas: the angular frequency of each class, a tuple of finite numbers > 0
+            (at least one).
+
+    Returns:
+        (vectors, waves): float64 arrays (n, len(omegas) + 2) and (n, length).
+
+    Raises:
+        ValueError: for n or length not an int >= 1, a bad rng or seed, or bad omegas.
+    """
+    n = check_int("n", n)
+    length = check_int("length", length)
+    if (
+        not isinstance(omegas, (tuple, list))
+        or not omegas
+        or not all(
+            isinstance(w, (int, float)) and not isinstance(w, bool) and 0 < w < np.inf
+            for w in omegas
+        )
+    ):
+        raise ValueError(f"omegas must be a tuple of finite numbers > 0, got {omegas!r}"[:200])
+    g = _rng(rng)
+    c = g.integers(0, len(omegas), size=n)  # (n,)
+    phi = g.uniform(0.0, 2 * np.pi, size=n)  # (n,)
+    t = np.arange(1, length + 1)  # (T,)
+    vectors = np.concatenate(
+        [np.eye(len(omegas))[c], np.cos(phi)[:, None], np.sin(phi)[:, None]], 1
+    )
+    waves = np.sin(np.asarray(omegas, dtype=np.float64)[c][:, None] * t + phi[:, None])
+    return vectors, waves

@@ -154,16 +154,16 @@ def energy_trace(s, W, rng, sweeps=1):
     if isinstance(sweeps, bool) or not isinstance(sweeps, int) or sweeps < 1:
         raise ValueError(f"sweeps must be a positive int, got {sweeps!r}")
     s = s.copy()
-    # (eq-ch1-hopfield-energy), then updated by its change: flipping s_i changes E by 2 s_i h_i
-    E = energy(s, W)
-    energies = [E]
+    # (eq-ch1-hopfield-energy), recomputed from the state after every update: not from the
+    # formula dE = 2 s_i h_i, so that a rise would show if the update rule or W were wrong
+    energies = [energy(s, W)]
     for _ in range(sweeps):
         for i in rng.permutation(s.shape[0]):
+            # (eq-ch1-hopfield-update) for unit i alone, keeping s_i on a zero field
             h_i = W[i] @ s
-            if abs(h_i) > TIE and np.sign(h_i) != s[i]:
-                E += 2.0 * s[i] * h_i  # s[i] is the old value, opposite in sign to h_i
-                s[i] = -s[i]
-            energies.append(E)
+            if abs(h_i) > TIE:
+                s[i] = 1.0 if h_i > 0 else -1.0
+            energies.append(energy(s, W))
     return s, np.array(energies)
 
 

@@ -10,6 +10,8 @@ from contextlib import contextmanager
 import matplotlib as mpl
 import numpy as np
 
+from rnnbook._checks import check_option
+
 #: Colour-blind safe palette (Okabe and Ito), then two greys; cycles when exhausted.
 PALETTE = (
     "#0072B2",  # blue
@@ -277,8 +279,9 @@ def unrolled_graph(T=4, ax=None, *, feedback="hidden", fontsize=10.0):
 
     if isinstance(T, bool) or not isinstance(T, (int, np.integer)) or not 1 <= T <= 8:
         raise ValueError(f"T must be an int in 1..8, got {T!r}")
-    if feedback not in ("hidden", "output"):
-        raise ValueError(f"feedback must be 'hidden' or 'output', got {feedback!r}")
+    from rnnbook import cells
+
+    check_option("feedback", feedback, cells.OPTIONS["srn"]["feedback"])
     if ax is None:
         _, ax = plt.subplots(figsize=(1.2 * (T + 3), 3.2))
     r = 0.28
@@ -358,3 +361,151 @@ def unrolled_graph(T=4, ax=None, *, feedback="hidden", fontsize=10.0):
     ax.set_aspect("equal")
     ax.axis("off")
     return ax
+
+
+#: The modes of use that :func:`modes_of_use` draws, with the title of each panel.
+MODES = {
+    "sequence-to-class": "sequence to class: one output after the last step",
+    "synchronous": "synchronous sequence to sequence: an output at every step",
+    "encoder-decoder": "asynchronous sequence to sequence: encoder, then decoder",
+    "context-every-step": "encoder-decoder whose decoder reads the context c = h_T at every step",
+    "one-to-many": "one to many: one input vector, then a sequence of outputs",
+}
+
+
+def _mode_boxes_and_arrows(mode, T, M):
+    """Boxes {name: (column, row, label)} and arrows [(start, end, matrix, dashed)] of a mode."""
+    boxes, arrows = {}, []
+    n_in = 1 if mode == "one-to-many" else T
+    n_state = M if mode == "one-to-many" else T
+    for t in range(1, n_in + 1):
+        boxes[f"x_{t}"] = (t - 1, 0, f"x_{t}")
+    for t in range(1, n_state + 1):
+        boxes[f"h_{t}"] = (t - 1, 1, f"h_{t}")
+        if t > 1:
+            arrows.append((f"h_{t - 1}", f"h_{t}", "U", False))
+    arrows += [(f"x_{t}", f"h_{t}", "W", False) for t in range(1, n_in + 1)]
+    if mode == "sequence-to-class":
+        boxes["y"] = (T - 1, 2, r"\hat{y}")
+        arrows.append((f"h_{T}", "y", "V", False))
+    elif mode in ("synchronous", "one-to-many"):
+        for t in range(1, n_state + 1):
+            boxes[f"y_{t}"] = (t - 1, 2, rf"\hat{{y}}_{t}")
+            arrows.append((f"h_{t}", f"y_{t}", "V", False))
+    else:  # an encoder over T steps, a decoder over M steps started from h_T
+        for m in range(1, M + 1):
+            column = T + m - 1
+            boxes[f"s_{m}"] = (column, 1, f"s_{m}")
+            boxes[f"y_{m}"] = (column, 2, rf"\hat{{y}}_{m}")
+            arrows.append((f"h_{T}" if m == 1 else f"s_{m - 1}", f"s_{m}", "U", False))
+            arrows.append((f"s_{m}", f"y_{m}", "V", False))
+            if m > 1:  # the previous output is the next input
+                arrows.append((f"y_{m - 1}", f"s_{m}", "W", True))
+            if mode == "context-every-step":
+                boxes[f"c_{m}"] = (column, 0, "c")
+                arrows.append((f"c_{m}", f"s_{m}", "C", False))
+    return boxes, arrows
+
+
+def modes_of_use(modes=tuple(MODES), *, T=4, M=3, fontsize=9.0):
+    """Draw the modes of use of a recurrent network, one panel per mode, unrolled in time.
+
+    Boxes are the inputs x_t (bottom row), the states h_t (and a decoder's states s_m,
+    middle row) and the outputs yhat (top row); arrows carry their matrix: W (input),
+    U (recurrent), V (output), C (the context c = h_T read at every decoder step).
+    A decoder's previous output, fed back as its next input, is a dashed arrow.
+
+    Args:
+        modes: names from :data:`MODES` (one name or a sequence of them).
+        T: number of input steps, 1..6.  M: number of decoder or generated steps, 1..6
+            (used by "encoder-decoder", "context-every-step" and "one-to-many").
+        fontsize: size of the labels.
+
+    Returns:
+        The Figure, one Axes per mode in the order given. In each Axes every box is a
+        ``Rectangle`` whose ``gid`` is its node ("x_1", "h_1", "y", "s_1", "c_1", ...)
+        and every arrow a ``FancyArrowPatch`` whose ``gid`` is its matrix.
+
+    Raises:
+        ValueError: for an unknown mode, an empty or repeated list, or T or M not an
+            int in 1..6.
+    """
+    import matplotlib.pyplot as plt
+    from matplotlib.patches import FancyArrowPatch, Rectangle
+
+    names = [modes] if isinstance(modes, str) else modes
+    if not isinstance(names, (list, tuple)) or not names:
+        raise ValueError(f"modes must be a mode name or a non-empty sequence, got {modes!r}")
+    for mode in names:
+        if mode not in MODES:
+            raise ValueError(f"mode must be one of {sorted(MODES)}, got {mode!r}")
+    if len(set(names)) != len(names):
+        raise ValueError(f"modes must not repeat, got {list(names)}")
+    for key, value in (("T", T), ("M", M)):
+        if (
+            isinstance(value, bool)
+            or not isinstance(value, (int, np.integer))
+            or not 1 <= value <= 6
+        ):
+            raise ValueError(f"{key} must be an int in 1..6, got {value!r}")
+    w, h, dx, dy = 0.7, 0.46, 1.0, 0.95
+    n_cols = max(T + M if m in ("encoder-decoder", "context-every-step") else T for m in names)
+    n_cols = max(n_cols, M)
+    fig, axes = plt.subplots(len(names), 1, figsize=(0.95 * n_cols + 0.8, 2.25 * len(names)))
+    axes = np.atleast_1d(axes)
+    fill = {0: "#ffffff", 1: "#e8f1f8", 2: "#fdf3e1"}
+    arrow_colour = {"W": colour(7), "U": colour(3), "V": colour(7), "C": colour(2)}
+    for ax, mode in zip(axes, names, strict=True):
+        boxes, arrows = _mode_boxes_and_arrows(mode, int(T), int(M))
+        for gid, (column, row, label) in boxes.items():
+            edge = colour(2) if gid.startswith("c_") else colour(8 if row == 0 else 0)
+            rect = Rectangle(
+                (column * dx - w / 2, row * dy - h / 2), w, h, fc=fill[row], ec=edge, lw=1.0
+            )
+            rect.set_gid(gid)
+            ax.add_patch(rect)
+            ax.text(
+                column * dx, row * dy, f"${label}$", ha="center", va="center", fontsize=fontsize
+            )
+        for start, end, matrix, dashed in arrows:
+            (c0, r0, _), (c1, r1, _) = boxes[start], boxes[end]
+            # leave a box at its edge: top/bottom for a vertical step, sides otherwise
+            a = (c0 * dx + (w / 2 if c1 > c0 and r1 == r0 else 0), r0 * dy)
+            b = (c1 * dx - (w / 2 if c1 > c0 and r1 == r0 else 0), r1 * dy)
+            if r1 != r0:
+                a = (a[0] + (w / 2 if c1 > c0 else 0), a[1] + np.sign(r1 - r0) * h / 2)
+                b = (b[0] - (w / 2 if c1 > c0 else 0), b[1] - np.sign(r1 - r0) * h / 2)
+            arrow = FancyArrowPatch(
+                a,
+                b,
+                arrowstyle="-|>",
+                mutation_scale=9,
+                lw=1.0,
+                color=colour(8) if dashed else arrow_colour[matrix],
+                linestyle="--" if dashed else "-",
+                shrinkA=0,
+                shrinkB=0,
+            )
+            arrow.set_gid(matrix)
+            ax.add_patch(arrow)
+        if mode in ("encoder-decoder", "context-every-step"):
+            ax.axvline((T - 0.5) * dx, color=colour(8), lw=0.6, ls=":")
+            ax.text(
+                (T - 1) / 2 * dx, 2 * dy, "encoder", ha="center", va="center", fontsize=fontsize
+            )
+            if mode == "encoder-decoder":  # (the other mode's inputs fill that row)
+                ax.text(
+                    (T + (M - 1) / 2) * dx,
+                    0,
+                    "decoder",
+                    ha="center",
+                    va="center",
+                    fontsize=fontsize,
+                )
+        ax.set_title(MODES[mode], fontsize=fontsize + 1, loc="left")
+        ax.set_xlim(-0.6 * dx, (n_cols - 0.4) * dx)
+        ax.set_ylim(-0.4 * dy, 2.4 * dy)
+        ax.set_aspect("equal")
+        ax.axis("off")
+    fig.tight_layout()
+    return fig

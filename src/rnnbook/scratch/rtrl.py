@@ -47,24 +47,31 @@ def _layout(params) -> dict:
     return layout
 
 
-def _direct(layout, P, terms, B, H, dtype):
-    """d+a/dtheta (B, H, P) for a pre-activation a = sum_k M_k u_k + b (h_{t-1} held fixed).
+def _add_direct(out, layout, terms):
+    """Add d+a/dtheta to out (B, H, P) in place, for a = sum_k M_k u_k + b (h_{t-1} held fixed).
 
     ``terms`` lists (key, u): a matrix M (H, N) with its input u (B, N), or a
-    bias (H,) with u None. For M_ij the derivative of a_k is delta_ki u_j, (6.15).
+    bias (H,) with u None. For M_ij the derivative of a_k is delta_ki u_j, (6.15):
+    only the entries k = i are nonzero, so only those are touched, O(B H N) work.
     """
-    out = np.zeros((B, H, P), dtype=dtype)
-    eye = np.eye(H, dtype=dtype)
+    H = out.shape[1]
+    k = np.arange(H)
     for key, u in terms:
         offset, shape = layout[key]
-        size = int(np.prod(shape))
         if u is None:
-            # da_k/db_i = delta_ki
-            out[:, :, offset : offset + size] = eye
+            # da_k/db_i = delta_ki: one entry per row k
+            out[:, k, offset + k] += 1
         else:
-            # da_k/dM_ij = delta_ki u_j   (B, H, H * N)
-            out[:, :, offset : offset + size] = np.einsum("ki,bj->bkij", eye, u).reshape(B, H, size)
+            # da_k/dM_ij = delta_ki u_j: row k holds u in the N columns of M_k1 ... M_kN
+            N = shape[1]
+            columns = offset + N * k[:, None] + np.arange(N)  # (H, N)
+            out[:, k[:, None], columns] += u[:, None, :]  # (B, H, N)
     return out
+
+
+def _direct(layout, P, terms, B, H, dtype):
+    """d+a/dtheta (B, H, P) for a pre-activation a = sum_k M_k u_k + b, as a new array."""
+    return _add_direct(np.zeros((B, H, P), dtype=dtype), layout, terms)
 
 
 def _times(M, S):
@@ -75,14 +82,13 @@ def _times(M, S):
 def _srn_sensitivity(S, x_t, cache, params, layout, opts):
     """(6.27)  S_t = f'(z_t) * (d+z_t/dtheta + U S_{t-1})."""
     h_prev, z, h = cache["s_prev"], cache["z"], cache["h"]
-    B, H = h.shape
-    P = S.shape[2]
     terms = [("W", x_t), ("U", h_prev), ("b", None)]
-    # dz_t/dtheta (B, H, P)
-    dZ = _direct(layout, P, terms, B, H, h.dtype) + _times(params["U"], S)
+    # dz_t/dtheta = U S_{t-1} + d+z_t/dtheta, the immediate term added in place   (B, H, P)
+    dZ = _add_direct(_times(params["U"], S), layout, terms)
     # f'(z_t) (B, H)
     fprime = activate_backward(opts["activation"], np.ones_like(h), z, h)
-    return fprime[:, :, None] * dZ
+    dZ *= fprime[:, :, None]
+    return dZ
 
 
 def _gru_sensitivity(S, x_t, cache, params, layout, opts):

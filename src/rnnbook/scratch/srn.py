@@ -169,7 +169,7 @@ def step_backward(dh_t, cache, *, d_out_t=None, check=True, **options):
     # s_prev is the state fed back: h_{t-1} (B, H), or for the Jordan network yhat_{t-1} (B, O)
     x_t, s_prev, z, h = cache["x_t"], cache["s_prev"], cache["z"], cache["h"]
     grads = {}
-    # s_t = mu s_{t-1} + yhat_t (Jordan) or h_t (Elman) is the output too: dL/dyhat_t = ds_t + d_out_t
+    # dL/dyhat_t = ds_t + d_out_t, as s_t = mu s_{t-1} + yhat_t (Elman: the output is h_t itself)
     dy = dh_t if d_out_t is None else dh_t + d_out_t
     if options["feedback"] == "output":
         # Jordan: yhat_t = g(o_t), o_t = V h_t + c
