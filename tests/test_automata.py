@@ -169,6 +169,18 @@ def test_float64_loses_a_deep_stack_and_fractions_do_not():
     assert [int(t) for t in floating[pops]] != [int(t) for t in exact[pops]]
 
 
+def test_float64_stack_limit_is_the_gate_rounding():
+    """25 symbols survive in float64; 26 ones round q/4 + 4 up to 4.25, so q becomes 1.0."""
+    for bits in ([1] * 25, [0] * 25, [k % 2 for k in range(25)]):
+        qs, _ = automata.stack_srn_run(bits[::-1], number=float)  # push bottom first
+        assert automata.stack_decode(qs[-1]) == bits
+    qs, tops = automata.stack_srn_run([1] * 26 + [2] * 26, number=float)
+    assert qs[25] == 1.0  # outside [0, 1): no stack
+    assert tops[-1] == 1  # the empty stack reads top 1
+    _, exact = automata.stack_srn_run([1] * 26 + [2] * 26)
+    assert exact[-1] == 0
+
+
 @pytest.mark.parametrize(
     "call, message",
     [

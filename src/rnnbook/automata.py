@@ -244,8 +244,12 @@ def srn_accepts(dfa: DFA, strings, params: dict | None = None, h0=None) -> np.nd
 #     v = (1, 1, 1, 1, 1, -1):  after a pop  q' = A + B - C = 4q - 2 top(q) - 1.
 #
 # Every number is a rational with a power of 4 in the denominator: in exact arithmetic
-# (fractions.Fraction) the network runs the stack for any number of operations; float64
-# holds 53 bits, two per symbol, and loses the bottom of a stack deeper than 26.
+# (fractions.Fraction) the network runs the stack for any number of operations. In float64
+# the limit is the gate, not the 53-bit significand: a push unit adds q/4 to M = 4 before
+# the bias brings the sum back below 1, and floats in [4, 8) are 2^-50 apart, so q keeps
+# 50 bits, 25 symbols. Beyond that the bottom is lost (all ones: 26 pushes give q = 1.0
+# exactly, outside [0, 1)); the first wrong top bit comes at about 25 to 27 symbols,
+# depending on the bits.
 
 #: The stack network's operations, by the index of their one-hot input.
 STACK_OPS = ("push 0", "push 1", "pop", "no-op")

@@ -229,7 +229,7 @@ def step_backward(d_state, cache, *, check=True, weights=True, **options):
 
     # (6.36)  i_t = sigma(a_i)
     da = {"i": di * i * (1 - i)}
-    if "f" in cells.gates("lstm", variant=variant):
+    if "W_f" in p:  # a forget gate with its own weights (not "no_forget", not "coupled")
         # (6.37)  f_t = sigma(a_f), with dL/df_t = dc_t * c_{t-1}
         da["f"] = dc * c_prev * f * (1 - f)
     da["o"] = da_o
@@ -241,7 +241,9 @@ def step_backward(d_state, cache, *, check=True, weights=True, **options):
 
     # a_* = W_* x_t + U_* h_{t-1} + b_* for every gate * (i, (f,) o, c):
     # dh_{t-1} = sum_* da_* U_*   (B, H)
-    dh_prev = sum(da[g] @ p[f"U_{g}"] for g in da)
+    dh_prev = da["i"] @ p["U_i"]
+    for g in tuple(da)[1:]:
+        dh_prev += da[g] @ p[f"U_{g}"]
     if not check_flag("weights", weights):
         return None, (dh_prev, dc_prev), da
     # dx_t = sum_* da_* W_* (B, D),  dW_* = da_*^T x_t (H, D),  dU_* = da_*^T h_{t-1} (H, H),
