@@ -41,7 +41,7 @@ import numpy as np
 from rnnbook._checks import check_int, check_option
 from rnnbook.scratch import bptt, srn
 from rnnbook.scratch._functions import activate_backward
-from rnnbook.scratch.rtrl import RTRL
+from rnnbook.scratch.rtrl import RTRL, run_sequence
 
 
 class Hybrid(RTRL):
@@ -187,16 +187,9 @@ def gradients(
     """
     check_option("cell", cell, ("srn",))
     bptt.check_problem(cell, x, targets, params, loss, on, options)
-    T, B = x.shape[:2]
+    B = x.shape[1]
     learner = Hybrid(cell, params, batch_size=B, block=block, h0=h0, loss=loss, **options)
-    total = 0.0
-    for t in range(T):
-        if on == "every":
-            y = targets[t]
-        else:
-            y = targets if t == T - 1 else None
-        L, _ = learner.step(x[t], y)
-        total += L or 0.0
+    total = run_sequence(learner, x, targets, on)
     if learner.steps:
         learner.end_block()
     return total, learner.grads

@@ -372,8 +372,18 @@ def gradients(cell, x, targets, params, *, h0=None, loss="cross_entropy", on="ev
     """
     cells.check_cell(cell)
     bptt.check_problem(cell, x, targets, params, loss, on, options)
-    T, B = x.shape[:2]
+    B = x.shape[1]
     learner = RTRL(cell, params, batch_size=B, h0=h0, loss=loss, **options)
+    return run_sequence(learner, x, targets, on), learner.grads
+
+
+def run_sequence(learner, x, targets, on) -> float:
+    """Feed a whole sequence to an online learner, one step at a time; return the total loss.
+
+    ``learner.step(x_t, y_t)`` is called at every step, with the step's target for
+    ``on="every"``, and only at the last step for ``on="last"`` (None before it).
+    """
+    T = x.shape[0]
     total = 0.0
     for t in range(T):
         if on == "every":
@@ -382,4 +392,4 @@ def gradients(cell, x, targets, params, *, h0=None, loss="cross_entropy", on="ev
             y = targets if t == T - 1 else None
         L, _ = learner.step(x[t], y)
         total += L or 0.0
-    return total, learner.grads
+    return total
