@@ -2,6 +2,7 @@
 
 import numpy as np
 import pytest
+from bptt_problem import make_problem
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -17,18 +18,6 @@ MODELS = [
     ("gru", gru, {"reset": "after", "update": "replace"}),
 ]
 IDS = [f"{c}-{'-'.join(o.values()) or 'default'}" for c, _, o in MODELS]
-
-
-def make_problem(rng, module, opts, T, B, D, H, O, loss, on):
-    init_opts = {k: v for k, v in opts.items() if k != "activation"}
-    p = module.init_params(D, H, rng, **init_opts)
-    p = {k: 2 * v for k, v in p.items()}
-    p["V"] = rng.standard_normal((O, H))
-    p["c"] = rng.standard_normal(O)
-    x = rng.standard_normal((T, B, D))
-    shape = (T, B) if on == "every" else (B,)
-    y = rng.integers(0, O, shape) if loss == "cross_entropy" else rng.standard_normal(shape + (O,))
-    return x, y, p
 
 
 @pytest.mark.parametrize("model", MODELS, ids=IDS)

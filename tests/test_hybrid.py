@@ -2,20 +2,11 @@
 
 import numpy as np
 import pytest
+from bptt_problem import make_problem
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from rnnbook.scratch import bptt, hybrid, rtrl, srn
-
-
-def make_problem(rng, T, B, D, H, O, loss, on):
-    p = {k: 2 * v for k, v in srn.init_params(D, H, rng).items()}
-    p["V"] = rng.standard_normal((O, H))
-    p["c"] = rng.standard_normal(O)
-    x = rng.standard_normal((T, B, D))
-    shape = (T, B) if on == "every" else (B,)
-    y = rng.integers(0, O, shape) if loss == "cross_entropy" else rng.standard_normal(shape + (O,))
-    return x, y, p
 
 
 def assert_same(L_a, g_a, L_b, g_b, tol=1e-10):
@@ -39,7 +30,7 @@ def assert_same(L_a, g_a, L_b, g_b, tol=1e-10):
 )
 def test_hybrid_equals_bptt_and_rtrl(seed, T, block, B, D, H, activation, loss, on):
     rng = np.random.default_rng(seed)
-    x, y, p = make_problem(rng, T, B, D, H, 3, loss, on)
+    x, y, p = make_problem(rng, srn, {}, T, B, D, H, 3, loss, on)
     h0 = rng.standard_normal((B, H))
     kw = dict(h0=h0, loss=loss, on=on, activation=activation)
     L_b, g_b = bptt.full("srn", x, y, p, **kw)
@@ -90,7 +81,7 @@ def run(learner_class, x, y, p, block):
 @pytest.mark.parametrize("mutant", [TransposedJ, Forgetful, NewState])
 def test_the_comparison_catches_a_planted_error(mutant):
     rng = np.random.default_rng(3)
-    x, y, p = make_problem(rng, 9, 2, 3, 4, 3, "cross_entropy", "every")
+    x, y, p = make_problem(rng, srn, {}, 9, 2, 3, 4, 3, "cross_entropy", "every")
     L_b, g_b = bptt.full("srn", x, y, p)
     assert_same(*run(hybrid.Hybrid, x, y, p, 3), L_b, g_b)
     with pytest.raises(AssertionError):
@@ -101,7 +92,7 @@ def test_block_jacobians_are_the_products_of_the_steps_and_rtrl_from_zero():
     """J is the product of diag(f'(z_t)) U over the block; S_plus is RTRL started at S = 0."""
     rng = np.random.default_rng(4)
     T, B, D, H = 5, 2, 3, 4
-    x, y, p = make_problem(rng, T, B, D, H, 3, "cross_entropy", "every")
+    x, y, p = make_problem(rng, srn, {}, T, B, D, H, 3, "cross_entropy", "every")
     h0 = rng.standard_normal((B, H))
     learner = hybrid.Hybrid("srn", p, batch_size=B, block=T + 1, h0=h0)
     for x_t in x:
@@ -123,7 +114,7 @@ def test_each_block_returns_the_gradient_of_its_own_losses():
     the prefix up to t1 minus BPTT's of the prefix up to t0."""
     rng = np.random.default_rng(5)
     T, B, block = 10, 2, 4
-    x, y, p = make_problem(rng, T, B, 2, 3, 3, "squared", "every")
+    x, y, p = make_problem(rng, srn, {}, T, B, 2, 3, 3, "squared", "every")
     learner = hybrid.Hybrid("srn", p, batch_size=B, block=block, loss="squared")
     memory = learner.S.nbytes
     ends = []
@@ -154,7 +145,7 @@ def test_each_block_returns_the_gradient_of_its_own_losses():
 
 def test_float32():
     rng = np.random.default_rng(6)
-    x, y, p = make_problem(rng, 6, 2, 3, 4, 3, "cross_entropy", "every")
+    x, y, p = make_problem(rng, srn, {}, 6, 2, 3, 4, 3, "cross_entropy", "every")
     p32 = {k: v.astype(np.float32) for k, v in p.items()}
     _, g = hybrid.gradients("srn", x.astype(np.float32), y, p32, block=2)
     _, g64 = bptt.full("srn", x, y, p)
@@ -165,7 +156,7 @@ def test_float32():
 
 def test_hybrid_refuses_what_it_does_not_cover():
     rng = np.random.default_rng(7)
-    x, y, p = make_problem(rng, 3, 1, 2, 3, 2, "cross_entropy", "every")
+    x, y, p = make_problem(rng, srn, {}, 3, 1, 2, 3, 2, "cross_entropy", "every")
     with pytest.raises(ValueError, match="block"):
         hybrid.Hybrid("srn", p, batch_size=1, block=0)
     with pytest.raises(ValueError, match="cell must be one of"):
