@@ -295,14 +295,14 @@ def forward(x, state0, params, **options):
         g: (x.reshape(T * B, D) @ params[f"W_{g}"].T + params[f"b_{g}"]).reshape(T, B, -1)
         for g in cells.gates("lstm", **options)
     }
+    outputs = np.empty((T, B, state0[0].shape[1]), dtype=x.dtype)  # h_1..h_T   (T, B, H)
     state, steps, states = state0, [], []
     for t in range(T):
         xw_t = {g: xw[g][t] for g in xw}
         state, step = step_forward(x[t], state, params, check=False, xw_t=xw_t, **options)
         steps.append(step)
         states.append(state)
-    # (T, B, H)
-    outputs = np.stack([h for h, _ in states])
+        outputs[t] = state[0]
     cache = dict(cell="lstm", kind="sequence", steps=steps, states=states, state0=state0)
     cache.update(final=state, outputs=outputs, x=x, params=params, options=options)
     return outputs, cache
@@ -330,20 +330,21 @@ def backward(d_outputs, cache, d_final=None, **options):
     check_no_options("lstm.backward", options)
     dh, dc = check_backward(d_outputs, cache, d_final, "lstm")
     steps, x, p = cache["steps"], cache["x"], cache["params"]
-    da = {g: [] for g in cells.gates("lstm", **cache["options"])}
-    for t in reversed(range(len(steps))):
+    T, B, D = x.shape
+    # dL/da_* of every step, filled from t = T down to 1   (T, B, H) per gate
+    da = {g: np.empty_like(d_outputs) for g in cells.gates("lstm", **cache["options"])}
+    for t in reversed(range(T)):
         # dL/dh_t: this step's own loss plus what flows back from step t + 1
         d_state = (dh + d_outputs[t], dc)
         _, (dh, dc), da_t = step_backward(d_state, steps[t], check=False, weights=False)
         for g in da:
-            da[g].append(da_t[g])
+            da[g][t] = da_t[g]
     # The weights are shared by every step, so their gradients are sums over t of
     # step_backward's: dW_* = sum_t da_*,t^T x_t, dU_* = sum_t da_*,t^T h_{t-1}, db_* = the
     # sum of da_*,t; and dx_t = sum_* da_*,t W_*. One product each over all T*B rows:
-    T, B, D = x.shape
-    da = {g: np.stack(da[g][::-1]).reshape(T * B, -1) for g in da}  # (T*B, H), time order
+    da = {g: da[g].reshape(T * B, -1) for g in da}  # (T*B, H)
     x_all = x.reshape(T * B, D)
-    h_prev = np.stack([s["h_prev"] for s in steps]).reshape(T * B, -1)  # (T*B, H)
+    h_prev = np.stack([s["h_prev"] for s in steps]).reshape(T * B, -1)  # h_0..h_{T-1} (T*B, H)
     dx = sum(da[g] @ p[f"W_{g}"] for g in da).reshape(T, B, D)
     grads = {}
     for g in da:
