@@ -7,6 +7,7 @@
 #   make lab      JupyterLab on chapters/ with the book's kernel
 #   make outputs  re-execute every notebook in place and store its outputs (after a change)
 #   make bench    time the implementations side by side (benchmarks/results.md)
+#   make experiments  rerun every experiment script in full and rewrite experiments/results/
 #   make clean    remove the build and caches (keeps .venv); distclean also .venv
 
 PYTHON ?= python3
@@ -15,7 +16,7 @@ BIN    := $(VENV)/bin
 MATHJAX_VERSION := 3.2.2
 OFFLINE := _build/offline/mathjax
 
-.PHONY: book test test-threads lab bench outputs clean distclean render-offline
+.PHONY: book test test-threads lab bench experiments outputs clean distclean render-offline
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -68,6 +69,14 @@ outputs: $(VENV)/.stamp-book $(VENV)/.stamp-test
 
 bench: $(VENV)/.stamp-test
 	$(BIN)/python benchmarks/run.py
+
+# The experiments too large for a notebook: each script is deterministic given its seeds
+# and writes its results into experiments/results/, which the chapters load. make test
+# reruns each one at a reduced size against a stored reduced-size result.
+EXPERIMENTS := truncated_bptt
+
+experiments: $(VENV)/.stamp-test
+	for e in $(EXPERIMENTS); do OMP_NUM_THREADS=1 $(BIN)/python experiments/$$e.py || exit 1; done
 
 clean:
 	rm -rf _build .pytest_cache .ruff_cache .hypothesis

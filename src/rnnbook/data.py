@@ -515,3 +515,80 @@ def class_waves(n, length, rng, *, omegas=(0.4, 0.8, 1.2)):
     )
     waves = np.sin(np.asarray(omegas, dtype=np.float64)[c][:, None] * t + phi[:, None])
     return vectors, waves
+
+
+# ---- long-lag benchmarks (chapter 5) ------------------------------------------------
+
+
+def adding_problem(n, length, rng):
+    """The adding problem (Hochreiter & Schmidhuber 1997), in the form of Le et al. (2015).
+
+    Each sequence has two input channels: a value drawn uniformly from [0, 1) at every
+    step, and a marker that is 1 at exactly two steps, one drawn uniformly from the first
+    half of the sequence (steps 0 .. length // 2 - 1) and one from the second half, and 0
+    elsewhere. The target, read after the last step, is the sum of the two marked values.
+    Predicting the constant 1 (the target's mean) has mean squared error 1/6, the variance
+    of a sum of two independent U(0, 1): that is the score to beat.
+
+    Args:
+        n: number of sequences B.  length: T (>= 2; the lag between the first marker and
+            the answer is between length // 2 + 1 and length).  rng: Generator or int seed.
+
+    Returns:
+        (inputs, targets): float64 arrays (n, length, 2) and (n,).
+
+    Raises:
+        ValueError: for n not an int >= 1, length not an int >= 2, or a bad rng or seed.
+    """
+    n = check_int("n", n)
+    length = check_int("length", length, minimum=2)
+    g = _rng(rng)
+    values = g.uniform(0.0, 1.0, size=(n, length))
+    half = length // 2
+    first = g.integers(0, half, size=n)
+    second = g.integers(half, length, size=n)
+    markers = np.zeros((n, length))
+    rows = np.arange(n)
+    markers[rows, first] = 1.0
+    markers[rows, second] = 1.0
+    targets = values[rows, first] + values[rows, second]
+    return np.stack([values, markers], axis=2), targets
+
+
+def copy_task(n, n_copy, lag, n_symbols, rng):
+    """The copy (memory) task (Hochreiter & Schmidhuber 1997; Arjovsky et al. 2016).
+
+    A sequence shows ``n_copy`` symbols, then ``lag`` blanks, then a cue; after the cue
+    the network must write the symbols back in order, one a step, while the input shows
+    blanks. Tokens: 0 is the blank, 1 .. n_symbols the symbols, n_symbols + 1 the cue.
+    The sequence has n_copy + lag + 1 + n_copy steps: the symbols, the blanks, the cue,
+    and n_copy answer steps after the cue.
+
+    Labels are -1 (ignored, as ``cross_entropy(..., ignore_index=-1)`` does) except on
+    the last ``n_copy`` steps, which hold the symbols shown at the start, as symbol
+    indices 0 .. n_symbols - 1 (token minus 1). Guessing gives accuracy 1 / n_symbols.
+    The lag between a symbol's showing and its recall is lag + n_copy + 1 steps.
+
+    Args:
+        n: number of sequences B.  n_copy: symbols to remember (>= 1).  lag: blanks between
+            the symbols and the cue (>= 0).  n_symbols: symbol values (>= 2).
+        rng: Generator or int seed.
+
+    Returns:
+        (tokens, labels): int64 arrays (n, 2 * n_copy + lag + 1).
+
+    Raises:
+        ValueError: for a count that is not an int of the allowed range, or a bad rng.
+    """
+    n = check_int("n", n)
+    n_copy = check_int("n_copy", n_copy)
+    lag = check_int("lag", lag, minimum=0)
+    n_symbols = check_int("n_symbols", n_symbols, minimum=2)
+    symbols = _rng(rng).integers(1, n_symbols + 1, size=(n, n_copy), dtype=np.int64)
+    length = 2 * n_copy + lag + 1
+    tokens = np.zeros((n, length), dtype=np.int64)
+    tokens[:, :n_copy] = symbols
+    tokens[:, n_copy + lag] = n_symbols + 1  # the cue
+    labels = np.full((n, length), -1, dtype=np.int64)
+    labels[:, length - n_copy :] = symbols - 1
+    return tokens, labels
