@@ -189,3 +189,57 @@ def test_class_waves_follow_their_vector():
 def test_class_waves_bad_input(call, message):
     with pytest.raises(ValueError, match=message):
         call()
+
+
+def _end_symbol_reference(source, n_symbols):
+    """The target written out symbol by symbol from the source's rule, row by row."""
+    rows = []
+    for row in source.tolist():
+        string = [s for s in row if s != -1]  # the real symbols, padding removed
+        out = []
+        for s in reversed(string):
+            if s != 0:
+                out.append(s)
+        rows.append(out + [n_symbols] + [-1] * (len(row) - len(out)))
+    return np.array(rows, dtype=np.int64)
+
+
+def test_end_symbol_task_follows_its_rule():
+    source, target = data.end_symbol_task(400, 6, 4, 3)
+    assert source.shape == (400, 6) and target.shape == (400, 7)
+    assert source.dtype == np.int64 and target.dtype == np.int64
+    # left padding only: once a row's real symbols start they go on to the last column
+    real = source >= 0
+    assert real[:, -1].all() and np.all(np.diff(real.astype(int), axis=1) >= 0)
+    lengths = real.sum(axis=1)
+    assert set(np.unique(lengths)) == set(range(1, 7))  # every length 1..6 occurs
+    assert source[real].min() == 0 and source[real].max() == 3
+    assert np.array_equal(target, _end_symbol_reference(source, 4))
+    # exactly one end symbol per target, and the target lengths differ from the sources'
+    assert np.all((target == 4).sum(axis=1) == 1)
+    assert np.any((target >= 0).sum(axis=1) - 1 != lengths)
+    s2, t2 = data.end_symbol_task(400, 6, 4, np.random.default_rng(3))
+    assert np.array_equal(source, s2) and np.array_equal(target, t2)
+
+
+def test_end_symbol_reference_catches_a_planted_error():
+    source, target = data.end_symbol_task(50, 5, 3, 8)
+    planted = target.copy()
+    row = int(np.flatnonzero((target[:, 0] >= 0) & (target[:, 0] != 3))[0])
+    planted[row, 0] = 3 - planted[row, 0]  # another real symbol (1 <-> 2)
+    assert not np.array_equal(planted, _end_symbol_reference(source, 3))
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"n": 0}, "n must be an int >= 1, got 0"),
+        ({"max_length": 2.0}, "max_length must be an int >= 1"),
+        ({"n_symbols": 1}, "n_symbols must be an int >= 2, got 1"),
+        ({"rng": "seed"}, "rng must be a numpy.random.Generator or an int seed"),
+    ],
+)
+def test_end_symbol_task_bad_input(kwargs, message):
+    args = {"n": 3, "max_length": 4, "n_symbols": 3, "rng": 0, **kwargs}
+    with pytest.raises(ValueError, match=message):
+        data.end_symbol_task(**args)

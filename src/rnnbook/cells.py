@@ -61,6 +61,9 @@ NUMBER_OPTIONS = {"srn": {"mu": 0.0}}
 #: The gates of PyTorch's stacked matrices, in PyTorch's order (``weight_ih_l0`` is
 #: (G*H, D)): i, f, g (the book's c~), o for the LSTM, r, z, n (the book's h~) for
 #: the GRU; the SRN has one block and no gate letter.
+#: The LSTM gates that look at the cell in the "peephole" variant (keys "p_i", "p_f", "p_o").
+PEEPHOLES = ("i", "f", "o")
+
 TORCH_GATE_ORDER = {"srn": (None,), "lstm": ("i", "f", "c", "o"), "gru": ("r", "z", "h")}
 
 #: The SRN activations ``torch.nn.RNN`` has (its ``nonlinearity``).
@@ -172,7 +175,7 @@ def param_shapes(cell: str, D: int, H: int, *, O=None, bias: bool = True, **opts
     if jordan:
         shapes.update(V=((O, H), "(O, H)"), c=((O,), "(O,)"))
     if cell == "lstm" and opts["variant"] == "peephole":
-        shapes.update({key("p", g): ((H,), "(H,)") for g in ("i", "f", "o")})
+        shapes.update({key("p", g): ((H,), "(H,)") for g in PEEPHOLES})
     if cell == "gru" and opts["reset"] == "after" and bias:
         shapes["d_h"] = ((H,), "(H,)")
     return shapes

@@ -592,3 +592,96 @@ def copy_task(n, n_copy, lag, n_symbols, rng):
     labels = np.full((n, length), -1, dtype=np.int64)
     labels[:, length - n_copy :] = symbols - 1
     return tokens, labels
+
+
+# ---- lengths that differ, and an end symbol (chapter 2) --------------------------------
+
+
+def end_symbol_task(n, max_length, n_symbols, rng):
+    """Asynchronous sequence to sequence with an end symbol: reverse, dropping every 0.
+
+    Each source has its own length, drawn uniformly from 1 .. max_length, and symbols
+    drawn uniformly from 0 .. n_symbols - 1. Its target is the source read backwards with
+    every 0 left out, followed by the end symbol ``n_symbols``; so the target's length
+    (0 .. max_length symbols, then the end symbol) depends on the source's content, and a
+    decoder must decide itself where to stop.
+
+    Sources are padded on the left with -1 (the last real symbol is always in the last
+    column, so an encoder that reads padding as a zero input ends on the real string);
+    targets are padded on the right with -1 after the end symbol (ignored by
+    ``cross_entropy(..., ignore_index=-1)``).
+
+    Args:
+        n: number of sequences B.  max_length: the longest source T (>= 1).
+        n_symbols: symbol values (>= 2; symbol 0 is the one dropped).
+        rng: Generator or int seed.
+
+    Returns:
+        (source, target): int64 arrays (n, max_length) and (n, max_length + 1).
+
+    Raises:
+        ValueError: for a count that is not an int of the allowed range, or a bad rng.
+    """
+    n = check_int("n", n)
+    max_length = check_int("max_length", max_length)
+    n_symbols = check_int("n_symbols", n_symbols, minimum=2)
+    g = _rng(rng)
+    lengths = g.integers(1, max_length + 1, size=n)  # (n,)
+    tokens = g.integers(0, n_symbols, size=(n, max_length), dtype=np.int64)
+    columns = np.arange(max_length)  # (T,)
+    source = np.where(columns >= max_length - lengths[:, None], tokens, -1)  # (n, T)
+    target = np.full((n, max_length + 1), -1, dtype=np.int64)
+    for i, row in enumerate(source):
+        kept = row[row > 0][::-1]  # the source backwards, without its 0s (and padding)
+        target[i, : len(kept)] = kept
+        target[i, len(kept)] = n_symbols  # the end symbol
+    return source, target
+
+
+# ---- counting with resets (chapter 6) ------------------------------------------------
+
+#: The tokens of :func:`bracket_depth`: an opening and a closing bracket, and a reset.
+BRACKET_TOKENS = ("(", ")", "|")
+
+
+def bracket_depth(n, length, rng, *, max_depth=4, p_reset=0.0):
+    """Bracket depth with resets: count up and down, and forget the count at a reset.
+
+    Each step shows one token: 0 "(" (the depth goes up by one), 1 ")" (down by one) or
+    2 "|" (a reset: the depth returns to 0, whatever it was). The label of a step is
+    the depth after its token, 0 .. max_depth. The sequence never goes below 0 or
+    above max_depth: each step is a reset with probability ``p_reset``; otherwise at
+    depth 0 it opens, at ``max_depth`` it closes, and in between it opens or closes with
+    probability 1/2 each. Every sequence starts at depth 0. A network that solves it
+    must keep a count over any number of steps and drop it at a reset.
+
+    Args:
+        n: number of sequences B.  length: T.  rng: Generator or int seed.
+        max_depth: the largest depth (>= 1).  p_reset: the probability of a reset at
+            each step, a number in [0, 1).
+
+    Returns:
+        (tokens, depth): int64 arrays (n, length).
+
+    Raises:
+        ValueError: for a count that is not an int of the allowed range, a ``p_reset``
+            that is not a number in [0, 1), or a bad rng.
+    """
+    n = check_int("n", n)
+    length = check_int("length", length)
+    max_depth = check_int("max_depth", max_depth)
+    real = (int, float, np.integer, np.floating)
+    if isinstance(p_reset, bool) or not isinstance(p_reset, real) or not 0 <= p_reset < 1:
+        raise ValueError(f"p_reset must be a number in [0, 1), got {p_reset!r}")
+    g = _rng(rng)
+    resets = g.random((n, length)) < p_reset
+    opens = g.random((n, length)) < 0.5
+    tokens = np.empty((n, length), dtype=np.int64)
+    depth = np.empty((n, length), dtype=np.int64)
+    current = np.zeros(n, dtype=np.int64)
+    for t in range(length):
+        up = np.where(current == 0, True, np.where(current == max_depth, False, opens[:, t]))
+        tokens[:, t] = np.where(resets[:, t], 2, np.where(up, 0, 1))
+        current = np.where(resets[:, t], 0, current + np.where(up, 1, -1))
+        depth[:, t] = current
+    return tokens, depth

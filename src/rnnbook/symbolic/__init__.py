@@ -10,6 +10,12 @@ Modules (one derivation each):
 - :mod:`~rnnbook.symbolic.gradient_bound`: products of Jacobians and the bound
   ``||delta_{t,k}|| <= (beta_W beta_f)^(t-k) ||delta_{t,t}||``.
 - :mod:`~rnnbook.symbolic.course_example`: the worked example of the course report.
+- :mod:`~rnnbook.symbolic.lstm`: the LSTM's backward pass for its four variants (one step,
+  any loss of the new state; the whole sweep in ``lstm.sequence_proofs``) and the blocks
+  of its one-step Jacobian.
+- :mod:`~rnnbook.symbolic.gru`: the GRU's conventions (which are one model under a change of
+  parameters, which are not) and its backward pass for both reset placements (one step, any
+  loss of the new state; two steps in ``gru.sequence_proofs``); parameter counts.
 
 Every function returns a :class:`Proof` (or a tuple of them) whose ``holds``
 is computed, never typed in. :func:`all_proofs` gathers the book's statements
@@ -40,6 +46,8 @@ def all_proofs() -> tuple[Proof, ...]:
         chain_rule,
         course_example,
         gradient_bound,
+        gru,
+        lstm,
         rtrl,
         srn_unrolled,
     )
@@ -51,13 +59,15 @@ def all_proofs() -> tuple[Proof, ...]:
         + chain_rule.all_proofs()
         + gradient_bound.all_proofs()
         + course_example.all_proofs()
+        + lstm.all_proofs()
+        + gru.all_proofs()
     )
 
 
 @lru_cache(maxsize=1)
 def disagreements() -> tuple[Proof, ...]:
     """The sources' equations as printed where a check shows them wrong (each does not hold)."""
-    from rnnbook.symbolic import bptt, chain_rule, course_example, gradient_bound, rtrl
+    from rnnbook.symbolic import bptt, chain_rule, course_example, gradient_bound, gru, rtrl
 
     return (
         bptt.disagreements()
@@ -65,6 +75,7 @@ def disagreements() -> tuple[Proof, ...]:
         + chain_rule.disagreements()
         + gradient_bound.disagreements()
         + course_example.disagreements()
+        + gru.disagreements()
     )
 
 
