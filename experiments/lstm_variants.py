@@ -8,8 +8,9 @@ experiments/results/lstm_variants.csv, which the chapter loads, plots and prints
 
 Models (``CONFIGS``): ``rnnbook.nn.LSTM`` with H = 16 units of each variant ("standard",
 "no_forget" (6.42), "peephole" (6.43)-(6.45), "coupled" (6.46)-(6.47)), its parameters drawn
-by ``rnnbook.scratch.lstm.init_params`` (PyTorch's uniform initialisation, the bias b_f drawn
-like the others), and the standard cell with b_f set to 0, 1 and 2 ("standard_bf0", ...).
+by ``rnnbook.scratch.lstm.init_params`` (PyTorch's uniform bound 1/sqrt(H) for every weight,
+one bias vector per gate drawn with the same bound, b_f like the others), and the standard
+cell with b_f set to 0, 1 and 2 ("standard_bf0", ...).
 A linear read-out on h_t. Adam, lr 0.01, batch 32, the gradient's global norm clipped to
 ``CLIP`` = 1 (``rnnbook.train.fit``), float32, one thread per process, seeds 0-4.
 
@@ -18,12 +19,13 @@ Tasks:
 - "adding": ``rnnbook.data.adding_problem`` with T = ``ADDING_T`` steps, the squared error
   of the read-out after the last step; measured: the test MSE on 1,000 fresh sequences
   (predicting 1 scores 1/6).
-- "brackets": ``rnnbook.data.bracket_depth`` (max depth 4, a reset with probability 0.05 at
-  each step), trained on sequences of 40 steps that each start from the zero state, the
-  cross-entropy of the depth at every step; measured: the accuracy on 256 fresh sequences of
-  40 steps ("test_acc"), and on 16 continual streams of ``STREAM`` steps whose state is
-  never reset ("stream_acc"), with the largest |c| over the streams at their end
-  ("c_max_end", the largest |c_t| over the last 100 steps) and at steps 100 and 1000.
+- "brackets": ``rnnbook.data.bracket_depth`` (max depth ``MAX_DEPTH`` = 6, a reset with
+  probability 0.05 at each step), trained on sequences of 40 steps that each start from the
+  zero state, the cross-entropy of the depth at every step; measured: the accuracy on 256
+  fresh sequences of 40 steps ("test_acc"), and on 16 continual streams of ``STREAM`` steps
+  whose state is never reset ("stream_acc"), with the largest |c| over the streams: over the
+  last 100 steps ("c_max_end"), and from the first step up to step 100 and up to step 1000
+  ("c_max_100", "c_max_1000").
 
 Every run is deterministic, so they can go to parallel processes (``--jobs``) without
 changing a number; numbers are rounded to 4 significant digits.

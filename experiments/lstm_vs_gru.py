@@ -36,8 +36,9 @@ mean training loss over the window, 4 significant digits), score (the run's test
 after its last update), params (the number of trainable numbers, readout included),
 seconds (the run's training wall-clock time). Rows with task "timing" hold the seconds per
 update of :func:`timing`, for each cell and implementation at each H of ``TIMING_SIZES``
-(step: the number of repeats). Times are machine-dependent: the chapter prints ratios of
-them, not the seconds.
+(step: the number of repeats). Times are machine-dependent and, with ``--jobs 2``, taken
+while another run shares the machine; the chapter does not read them, and measures its own
+timing with repeats instead.
 """
 
 import argparse

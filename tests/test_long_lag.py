@@ -67,3 +67,15 @@ def test_the_stored_grid_is_complete_and_a_run_reproduces():
     )
     again = longterm.train_long_lag("lstm", 10, 1, steps=250, evaluate=(250,))["test_mse"][250]
     assert again == pytest.approx(stored, rel=1e-3)
+
+
+def test_a_full_long_run_reproduces_every_stored_number():
+    """One whole T = 80 run (the LSTM that leaves the plateau late): every checkpoint up to
+    update 1000, the largest gradient norm and the fraction of updates clipped."""
+    rows = [r for r in _read(STORED) if (r["model"], r["T"], r["seed"]) == ("lstm", "80", "0")]
+    again = longterm.train_long_lag("lstm", 80, 0)
+    assert sorted(again["test_mse"]) == sorted(int(r["update"]) for r in rows)
+    for r in rows:
+        assert again["test_mse"][int(r["update"])] == pytest.approx(float(r["test_mse"]), rel=1e-3)
+    assert again["max_grad_norm"] == pytest.approx(float(rows[0]["max_grad_norm"]), rel=1e-2)
+    assert again["clipped"] == pytest.approx(float(rows[0]["clipped"]), abs=1e-3)

@@ -60,13 +60,17 @@ def test_every_configuration_builds_its_variant():
 
 
 def test_a_stored_full_run_reproduces():
-    """One run of the full grid, rerun: the same numbers (the runs are deterministic)."""
+    """One run of the full grid, rerun: the same numbers (the runs are deterministic).
+
+    The run is one whose score is sensitive to every detail (adding problem, standard cell,
+    seed 2: a test MSE well inside (0, 1), not at a bound like the brackets runs' accuracy 1).
+    """
     stored = next(
         r
         for r in _read(RESULTS / "lstm_variants.csv")
-        if (r["task"], r["config"], r["seed"]) == ("brackets", "coupled", "0")
+        if (r["task"], r["config"], r["seed"]) == ("adding", "standard", "2")
     )
-    config = dict(task="brackets", config="coupled", seed=0, steps=int(stored["steps"]))
+    config = dict(task="adding", config="standard", seed=2, steps=int(stored["steps"]))
     new = lstm_variants.run(config)
     for k in lstm_variants.FIELDS:
         if k in SETTINGS or stored[k] == "":

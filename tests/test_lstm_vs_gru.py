@@ -11,6 +11,8 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "experiments"))
 import lstm_vs_gru  # noqa: E402
 
+from rnnbook import nn as book_nn  # noqa: E402
+
 STORED = ROOT / "experiments" / "results" / "lstm_vs_gru.csv"
 STORED_QUICK = ROOT / "experiments" / "results" / "lstm_vs_gru_quick.csv"
 #: what a rerun must reproduce (the seconds are machine-dependent)
@@ -47,29 +49,64 @@ def test_the_stored_csv_holds_every_configuration_and_a_run_reproduces():
     assert steps == list(range(lstm_vs_gru.EVERY, lstm_vs_gru.STEPS + 1, lstm_vs_gru.EVERY))
     timed = {(r["cell"], r["impl"], int(r["hidden"])) for r in rows if r["task"] == "timing"}
     assert len(timed) == 5 * len(lstm_vs_gru.TIMING_SIZES)
-    # the first window of a stored run, rerun alone: the same training loss
-    config = dict(task="copy", cell="lstm", seed=0, steps=lstm_vs_gru.EVERY)
+
+
+def _stored_rows(rows, task, cell, seed):
+    return [r for r in rows if (r["task"], r["cell"], r["seed"]) == (task, cell, str(seed))]
+
+
+@pytest.mark.parametrize("cell", lstm_vs_gru.CELLS)
+def test_the_first_window_of_each_cell_reproduces(cell):
+    """The first EVERY updates of copy/seed 1, rerun alone: the stored training loss."""
+    stored = _stored_rows(read(STORED), "copy", cell, 1)[0]
+    assert int(stored["step"]) == lstm_vs_gru.EVERY
+    config = dict(task="copy", cell=cell, seed=1, steps=lstm_vs_gru.EVERY)
     first = lstm_vs_gru.run({**config, "every": lstm_vs_gru.EVERY})[0]
-    stored = next(
-        r
-        for r in rows
-        if (r["task"], r["cell"], r["seed"], r["step"])
-        == ("copy", "lstm", "0", str(lstm_vs_gru.EVERY))
-    )
     assert first["train_loss"] == pytest.approx(float(stored["train_loss"]), rel=1e-3)
+    assert first["params"] == int(stored["params"])
 
 
-def test_the_mgu_module_computes_its_equations():
+def test_a_full_run_reproduces_its_stored_curve_and_score():
+    """copy/lstm_b1/seed 0 (the fastest configuration), all STEPS updates: every window's
+    training loss and the final test score, as stored."""
+    stored = _stored_rows(read(STORED), "copy", "lstm_b1", 0)
+    config = dict(task="copy", cell="lstm_b1", seed=0, steps=lstm_vs_gru.STEPS)
+    rows = lstm_vs_gru.run({**config, "every": lstm_vs_gru.EVERY})
+    assert [r["step"] for r in rows] == [int(r["step"]) for r in stored]
+    for got, want in zip(rows, stored, strict=True):
+        assert got["train_loss"] == pytest.approx(float(want["train_loss"]), rel=1e-3)
+    assert rows[-1]["score"] == pytest.approx(float(stored[-1]["score"]), abs=2e-3)
+
+
+def test_the_mgu_module_is_a_gru_with_tied_gates():
+    """The MGU is rnnbook.nn.GRU(reset="before", update="replace") with W_r, U_r, b_r set to
+    W_z, U_z, b_z: compared over 6 steps, so U_f, U_h and the carry of the state all act."""
     torch.manual_seed(0)
     mgu = lstm_vs_gru.MGU(3, 4)
-    x = torch.randn(2, 5, 3)
+    x = torch.randn(2, 6, 3)
     out, h = mgu(x)
-    assert out.shape == (2, 5, 4) and torch.equal(out[:, -1], h)
-    # one step by hand from h_0 = 0: f = sigma(W_f x + b_f), h~ = tanh(W_h x + b_h)
-    f = torch.sigmoid(x[:, 0] @ mgu.W_f.T + mgu.b_f)
-    h_tilde = torch.tanh(x[:, 0] @ mgu.W_h.T + mgu.b_h)
-    torch.testing.assert_close(out[:, 0], f * h_tilde)
+    assert out.shape == (2, 6, 4) and torch.equal(out[:, -1], h)
     assert sum(p.numel() for p in mgu.parameters()) == 2 * 4 * (4 + 3 + 1)
+    outputs = {}
+    for update in ("replace", "keep"):
+        gru = book_nn.GRU(3, 4, batch_first=True, reset="before", update=update)
+        named = {k.split(".")[-1]: v for k, v in gru.named_parameters()}
+        assert set(named) == {f"{s}_{g}" for s in "WUb" for g in "zrh"}
+        with torch.no_grad():
+            for s in "WUb":
+                named[f"{s}_z"].copy_(getattr(mgu, f"{s}_f"))
+                named[f"{s}_r"].copy_(getattr(mgu, f"{s}_f"))
+                named[f"{s}_h"].copy_(getattr(mgu, f"{s}_h"))
+            outputs[update] = gru(x)[0]
+    with torch.no_grad():
+        torch.testing.assert_close(out, outputs["replace"], rtol=1e-5, atol=1e-6)
+        # the same parameters with the other update convention are another cell
+        assert (out - outputs["keep"]).abs().max() > 1e-2
+        # and a planted error in the recurrent part is seen: U_h dropped after the first step
+        saved = mgu.U_h.clone()
+        mgu.U_h.zero_()
+        assert (mgu(x)[0][:, 1:] - outputs["replace"][:, 1:]).abs().max() > 1e-3
+        mgu.U_h.copy_(saved)
 
 
 def test_the_forget_bias_variant_starts_at_one_and_bad_settings_raise():

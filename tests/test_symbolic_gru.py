@@ -42,6 +42,26 @@ def test_the_sweep_holds_for_update_replace(reset):
         assert gru.gradient(k, reset=reset, update="replace").holds, k
 
 
+def test_the_input_gradient_holds_over_two_steps_and_fails_on_a_planted_error():
+    """dL/dx_t = W_z^T delta_z + W_r^T delta_r + W_h^T delta_h, each step of a T = 2 unroll."""
+    for reset in gru.RESETS:
+        for key in ("x_1", "x_2"):
+            assert gru.gradient(key, steps=2, reset=reset).holds, (reset, key)
+    assert not gru.gradient("x_1", planted="z_swapped").holds
+    assert not gru.gradient("x_1", planted="no_U_h_T").holds
+
+
+def test_the_gate_limits_run_the_step_and_a_wrong_limit_fails():
+    limits = gru.gate_limits()
+    assert {"r0", "r1", "z0r1", "z0r0", "z1", "qa_r1"} == set(limits)
+    # z = 0, r = 1 is the SRN step, which depends on h_{t-1}: it is not the z = 0, r = 0 case
+    p = gru.symbolic_params(2, 1, "after")
+    x, h = gru.vector("x", 1), gru.vector("h", 2)
+    const = {v: (lambda a, v=v: sp.Integer(v)) for v in (0, 1)}
+    z0r1 = gru.step(p, x, h, gate_z=const[0], gate_r=const[1])["h"]
+    assert sp.expand(z0r1 - limits["z0r0"].rhs[:2, :]) != sp.zeros(2, 1)
+
+
 def test_the_sweep_over_two_steps_and_a_planted_error_there():
     for p in gru.sequence_proofs(("h_0", "U_h")):
         assert p.holds, (p.name, p.method)

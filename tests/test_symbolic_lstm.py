@@ -39,6 +39,41 @@ def test_the_cell_path_alone_is_not_the_derivative_over_two_steps():
     assert lstm.cell_jacobian("standard").holds
 
 
+def test_the_counterexample_names_every_function_it_replaced():
+    method = lstm.cell_path_only().method
+    for name in (r"\sigma(z)", "g(z)", r"\phi(z)"):
+        assert name in method, method
+    assert "quadratic loss" not in method
+
+
+@pytest.mark.parametrize("variant", lstm.VARIANTS)
+def test_each_variant_states_its_own_cell_to_state_block(variant):
+    """The displayed d c_t / d h_{t-1} is the proved rhs: U_f only where there is a forget
+    gate, and the coupled gate's second term through U_i with a minus sign."""
+    tex = lstm.cell_jacobian(variant, block="ch").latex()
+    has_forget = "f" in lstm._gates(variant)
+    assert ("U_f" in tex) == has_forget
+    assert (r"- \operatorname{diag}(c_{t-1} \odot \sigma'(a_i)) U_i" in tex) == (
+        variant == "coupled"
+    )
+
+
+def test_the_state_statements_use_the_chapter_notation():
+    """dL/dc_{t-1} is written with bar-delta c_t (what reaches c_t plus the path through h_t)."""
+    for variant in lstm.VARIANTS:
+        for proof in (lstm.step_gradients(variant), lstm.state_gradients(variant)):
+            assert r"\bar{\delta} c_t" in proof.latex(), proof.name
+
+
+def test_a_subset_of_the_sequence_proofs_holds():
+    """Part of sequence_proofs (T = 2 steps) for the variants whose derivations differ most from
+    the standard cell's; the whole set takes some 35 s, too long for the suite."""
+    assert lstm.state_gradients("peephole").holds
+    assert lstm.parameter_gradient("p", "peephole").holds
+    assert lstm.state_gradients("coupled").holds
+    assert lstm.parameter_gradient("b", "no_forget").holds
+
+
 @pytest.mark.parametrize("variant", lstm.VARIANTS)
 def test_the_proved_step_is_the_package_step_at_numbers(variant):
     rng = np.random.default_rng(3)

@@ -1,6 +1,6 @@
 """The gated recurrent unit (GRU) in NumPy, with the two conventions of each choice.
 
-Textbook (6.48)-(6.52); the book writes the candidate's parameters W_c, U, b,
+Textbook (6.48)-(6.52); the textbook writes the candidate's parameters W_c, U, b,
 here they are the keys W_h, U_h, b_h (h for the candidate h~):
 
     z_t = sigma(W_z x_t + U_z h_{t-1} + b_z)           update gate       (6.51)

@@ -306,11 +306,18 @@ def _exp_symbols(exprs: list) -> dict:
 
 def _substitutions(diffs: list) -> str:
     """What a counterexample put in place of the undefined functions and the symbols."""
-    functions = {a.func for d in diffs for a in _collect([d], sp.core.function.AppliedUndef)}
+    applied = {a for d in diffs for a in _collect([d], sp.core.function.AppliedUndef)}
+    functions = {a.func for a in applied}
     parts = []
     if functions & {f, fprime}:
         parts.append("f(z) = z + z^2/3")
-    if functions - {f, fprime}:
+    # what _concrete puts in place of the other functions: one of one argument (a gate's or
+    # an activation's function) becomes z + z^2/2, one of several (a loss) a quadratic
+    others = {a for a in applied if a.func not in (f, fprime)}
+    others = {a for a in others if not a.func.__name__.startswith(r"\partial_{")}
+    for name in sorted({a.func.__name__ for a in others if len(a.args) == 1}):
+        parts.append(f"{name}(z) = z + z^2/2")
+    if any(len(a.args) != 1 for a in others) or (functions - {f, fprime} and not others):
         parts.append("a quadratic loss")
     if any(d.free_symbols for d in diffs):
         parts.append("random rationals for the symbols")

@@ -30,8 +30,9 @@ What is proved:
 - :func:`gate_limits`: the textbook's limiting cases (003 lines 429 and 441), and the Q&A
   chapter's reversed reading of the reset gate (004 line 460).
 - :func:`gradient`: textbook exercise 6-3, the gradient of a loss summed over the steps with
-  respect to every parameter and h_0, by the backward sweep below, against SymPy's own
-  derivative of the unrolled cell (built by :func:`build_gru`, independently of the sweep).
+  respect to every parameter, h_0 and each input x_t, by the backward sweep below, against
+  SymPy's own derivative of the unrolled cell (built by :func:`build_gru`, independently of
+  the sweep).
 - :func:`parameter_count`: the number of parameters of the SRN, the LSTM and the GRU as a
   formula in symbolic D and H, against ``rnnbook.cells.param_shapes``.
 
@@ -51,6 +52,7 @@ The backward sweep (columns; epsilon_t = dL/dh_t, the loss of step t plus all la
                       dL/dU_h = sum_t (r_t * delta_h) h_{t-1}^T,  dL/dd_h = sum_t r_t * delta_h
     every gate g:     dL/dW_g = sum_t delta_g x_t^T,  dL/db_g = sum_t delta_g,
                       dL/dU_g = sum_t delta_g h_{t-1}^T (g = z, r)
+    every input:      dL/dx_t = W_z^T delta_z + W_r^T delta_r + W_h^T delta_h
 
 Disagreements with the sources (:func:`disagreements`): the review's eq. (12) as printed,
 the textbook's (6.52) against its (6.48), and the Q&A chapter's reset gate at 1.
@@ -142,17 +144,21 @@ def symbolic_params(H: int, D: int, reset: str = "before", *, bias: bool = True)
     return p
 
 
-def step(p: dict, x_t, h_prev, *, reset: str = "before", update: str = "keep", gate_z=None):
+def step(
+    p: dict, x_t, h_prev, *, reset: str = "before", update: str = "keep", gate_z=None, gate_r=None
+):
     """One GRU step in columns. Returns a dict of z, r, a_h, h_tilde, h (and u or r_h).
 
     Args:
         p: parameters keyed like :func:`symbolic_params`.  x_t: (D, 1).  h_prev: (H, 1).
         reset, update: the conventions of ``rnnbook.cells.OPTIONS["gru"]``.
-        gate_z: the update gate's function (default: the undefined ``sigma``).
+        gate_z, gate_r: the update and reset gates' functions (default: the undefined
+            ``sigma``); a constant function puts a gate at a fixed value (:func:`gate_limits`).
     """
     check_choice("reset", reset, RESETS)
     check_choice("update", update, UPDATES)
     gate_z = sigma if gate_z is None else gate_z
+    gate_r = sigma if gate_r is None else gate_r
     if not isinstance(p, dict):
         raise ValueError(f"p: expected a dict of parameter matrices, got {type(p).__name__}")
     # the keys of the convention; with reset="before" a d_h is allowed and not used
@@ -169,7 +175,7 @@ def step(p: dict, x_t, h_prev, *, reset: str = "before", update: str = "keep", g
     # (6.51)  z_t = sigma(W_z x_t + U_z h_{t-1} + b_z)   (H, 1)
     out["z"] = apply(gate_z, p["W_z"] * x_t + p["U_z"] * h_prev + p["b_z"])
     # (6.49)  r_t = sigma(W_r x_t + U_r h_{t-1} + b_r)   (H, 1)
-    out["r"] = apply(sigma, p["W_r"] * x_t + p["U_r"] * h_prev + p["b_r"])
+    out["r"] = apply(gate_r, p["W_r"] * x_t + p["U_r"] * h_prev + p["b_r"])
     if reset == "before":
         # (6.48)  h~_t = tanh(W_h x_t + U_h (r_t * h_{t-1}) + b_h)
         out["r_h"] = _had(out["r"], h_prev)
@@ -269,7 +275,8 @@ def sweep(model: SymbolicGRU, *, planted: str | None = None) -> dict:
             1 - z_t in delta_h and the carry.
 
     Returns:
-        dict key -> gradient, keyed like ``model.p`` (each of its shape) and "h_0" (H, 1).
+        dict key -> gradient, keyed like ``model.p`` (each of its shape), "h_0" (H, 1) and
+        "x_t" for t = 1..T (D, 1): dL/dx_t = W_z^T delta_z + W_r^T delta_r + W_h^T delta_h.
     """
     if not isinstance(model, SymbolicGRU):
         raise ValueError(f"model: expected a SymbolicGRU, got {type(model).__name__}")
@@ -307,6 +314,8 @@ def sweep(model: SymbolicGRU, *, planted: str | None = None) -> dict:
         for g, d in deltas.items():
             grads[f"W_{g}"] += d * x_t.T
             grads[f"b_{g}"] += d
+        # dL/dx_t = sum over the gates of W_g^T delta_g   (D, 1)
+        grads[f"x_{t}"] = sum((p[f"W_{g}"].T * d for g, d in deltas.items()), sp.zeros(model.D, 1))
         grads["U_z"] += delta_z * h_prev.T
         grads["U_r"] += delta_r * h_prev.T
         eps = carry + through_h + p["U_z"].T * delta_z + p["U_r"].T * delta_r
@@ -327,6 +336,8 @@ def _statement(key: str, reset: str) -> str:
     lhs = rf"\frac{{\partial \mathcal{{L}}}}{{\partial {key}}} = "
     if key == "h_0":
         return lhs + r"\epsilon_0"
+    if key.startswith("x_"):
+        return lhs + r"W_z^{\top} \delta^{z}_t + W_r^{\top} \delta^{r}_t + W_h^{\top} \delta^{h}_t"
     if key == "d_h":
         return lhs + r"\sum_{t} r_t \odot \delta^{h}_t"
     if key == "U_h":
@@ -352,7 +363,8 @@ def gradient(
     """Exercise 6-3: SymPy's dL/d``key`` of the unrolled GRU equals the backward sweep's.
 
     Args:
-        key: a parameter key ("W_z", "U_z", "b_z", ..., "d_h" with reset="after") or "h_0".
+        key: a parameter key ("W_z", "U_z", "b_z", ..., "d_h" with reset="after"), "h_0", or
+            an input "x_t" (t = 1..T).
         hidden_size, input_size, steps: H, D, T of the unrolled cell (ints >= 1).
         reset, update: the conventions.
         planted: an error of :data:`PLANTED` planted in the sweep (for tests), or None.
@@ -361,9 +373,10 @@ def gradient(
     unrolled cell, then replaces sigma' and tanh' by their expressions in sigma and tanh.
     """
     model = build_gru(hidden_size, input_size, steps, reset=reset, update=update)
-    keys = tuple(model.p) + ("h_0",)
+    inputs = {f"x_{t}": x for t, x in model.x.items()}
+    keys = tuple(model.p) + ("h_0",) + tuple(inputs)
     check_choice("key", key, keys)
-    target = model.h[0] if key == "h_0" else model.p[key]
+    target = model.h[0] if key == "h_0" else inputs[key] if key in inputs else model.p[key]
     lhs = sp.ImmutableMatrix(
         sympy_gradient(model.total_loss(), target).applyfunc(_known_derivatives)
     )
@@ -493,11 +506,15 @@ def reset_placement(hidden_size: int = 1, input_size: int = 1, *, with_d_h: bool
 def gate_limits() -> dict:
     """The gates' limiting cases as Proofs, keyed by name (H = 2, D = 1, one step).
 
-    The gates are replaced by constant columns 0 or 1 (limits: the logistic function only
-    approaches them). "r0": r = 0 gives h~ = tanh(W_h x + b_h) for both placements; "r1": r = 1
+    Each case runs :func:`step` itself with the gate functions replaced by constants 0 or 1
+    (limits: the logistic function only approaches them), so what is proved is a property of
+    the book's step. "r0": r = 0 gives h~ = tanh(W_h x + b_h) for both placements; "r1": r = 1
     (reset="before") gives the SRN's candidate tanh(W_h x + U_h h + b_h); "z0r1": z = 0, r = 1
-    gives the SRN's step; "z1": z = 1 (update="keep") gives h_t = h_{t-1}. "qa_r1" is the Q&A
-    chapter's reading (004 line 460), r = 1 ignoring the previous state: it does not hold.
+    gives the SRN's step; "z0r0": z = 0, r = 0 gives h_t = tanh(W_h x_t + b_h), a function of
+    the input alone (reset="before"; with reset="after" the same, since r multiplies d_h too);
+    "z1": z = 1 (update="keep") gives h_t = h_{t-1} for any r and both placements. "qa_r1" is
+    the Q&A chapter's reading (004 line 460), r = 1 ignoring the previous state: it does not
+    hold.
     """
     H, D = 2, 1
     p = symbolic_params(H, D, "after")
@@ -505,50 +522,62 @@ def gate_limits() -> dict:
     srn = apply(tanh, p["W_h"] * x + p["U_h"] * h + p["b_h"])
     no_state = apply(tanh, p["W_h"] * x + p["b_h"])
 
-    def cand(r_value, reset):
-        r = sp.ImmutableMatrix([r_value] * H)
-        if reset == "before":
-            return apply(tanh, p["W_h"] * x + p["U_h"] * _had(r, h) + p["b_h"])
-        return apply(tanh, p["W_h"] * x + p["b_h"] + _had(r, p["U_h"] * h + p["d_h"]))
+    def fixed(z_value, r_value, reset):
+        # the book's step with both gates put at constants
+        return step(
+            p,
+            x,
+            h,
+            reset=reset,
+            update="keep",
+            gate_z=lambda a: sp.Integer(z_value),
+            gate_r=lambda a: sp.Integer(r_value),
+        )
 
-    def mix(z_value, r_value):
-        z = sp.ImmutableMatrix([z_value] * H)
-        return _had(z, h) + _had(_ones(H) - z, cand(r_value, "before"))
+    def both(key, z_value, r_value):
+        return sp.Matrix.vstack(*(fixed(z_value, r_value, reset)[key] for reset in RESETS))
 
     src = "003 lines 429 and 441"
     out = {
         "r0": prove(
             "gru.limit_r0",
             r"r_t = 0:\ \tilde{h}_t = \tanh(W_h x_t + b_h)\ \text{(before and after)}",
-            sp.Matrix.vstack(cand(0, "before"), cand(0, "after")),
+            both("h_tilde", 0, 0),
             sp.Matrix.vstack(no_state, no_state),
             source=src,
         ),
         "r1": prove(
             "gru.limit_r1",
             r"r_t = 1:\ \tilde{h}_t = \tanh(W_h x_t + U_h h_{t-1} + b_h)",
-            cand(1, "before"),
+            fixed(0, 1, "before")["h_tilde"],
             srn,
             source=src,
         ),
         "z0r1": prove(
             "gru.limit_z0_r1",
             r"z_t = 0,\ r_t = 1:\ h_t = \tanh(W_h x_t + U_h h_{t-1} + b_h)\ \text{(an SRN step)}",
-            mix(0, 1),
+            fixed(0, 1, "before")["h"],
             srn,
+            source=src,
+        ),
+        "z0r0": prove(
+            "gru.limit_z0_r0",
+            r"z_t = 0,\ r_t = 0:\ h_t = \tanh(W_h x_t + b_h)\ \text{(before and after)}",
+            both("h", 0, 0),
+            sp.Matrix.vstack(no_state, no_state),
             source=src,
         ),
         "z1": prove(
             "gru.limit_z1",
-            r"z_t = 1:\ h_t = h_{t-1}",
-            sp.Matrix.vstack(mix(1, 0), mix(1, 1)),
-            sp.Matrix.vstack(h, h),
+            r"z_t = 1:\ h_t = h_{t-1}\ \text{(any } r_t\text{, before and after)}",
+            sp.Matrix.vstack(both("h", 1, 0), both("h", 1, 1)),
+            sp.Matrix.vstack(h, h, h, h),
             source=src,
         ),
         "qa_r1": prove(
             "gru.qa_reset_at_1",
             r"r_t = 1:\ \tilde{h}_t = \tanh(W_h x_t + b_h)\ \text{(004 line 460 as printed)}",
-            cand(1, "before"),
+            fixed(0, 1, "before")["h_tilde"],
             no_state,
             source="004 line 460",
             note="As printed, the Q&A chapter says the reset gate at 1 ignores the previous "
@@ -660,10 +689,10 @@ def all_proofs() -> tuple[Proof, ...]:
     proofs = [update_reparametrisation(r) for r in RESETS]
     proofs += [review_concatenation(), reset_placement(1)]
     limits = gate_limits()
-    proofs += [limits[k] for k in ("r0", "r1", "z0r1", "z1")]
+    proofs += [limits[k] for k in ("r0", "r1", "z0r1", "z0r0", "z1")]
     for reset in RESETS:
         model = build_gru(reset=reset)
-        proofs += [gradient(k, reset=reset) for k in tuple(model.p) + ("h_0",)]
+        proofs += [gradient(k, reset=reset) for k in tuple(model.p) + ("h_0", "x_1")]
     proofs += [parameter_count("srn"), parameter_count("lstm")]
     proofs += [parameter_count("gru", r) for r in RESETS]
     return tuple(proofs)

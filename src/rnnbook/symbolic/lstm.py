@@ -400,11 +400,13 @@ def closed_form(model: SymbolicLSTM, *, error: str | None = None) -> dict:
     return out
 
 
+#: dL/dc_{t-1} in the chapter's notation: \bar\delta c_t is what reaches c_t from later steps
+#: plus the path through h_t (and, with peepholes, p_o * delta a_o), as in eq-ch6-back-out.
 _PREV_TEX = {
-    "standard": r"\delta c_t \odot f_t",
-    "no_forget": r"\delta c_t",
-    "peephole": r"\delta c_t \odot f_t + p_i \odot \delta a_i + p_f \odot \delta a_f",
-    "coupled": r"\delta c_t \odot (1 - i_t)",
+    "standard": r"\bar{\delta} c_t \odot f_t",
+    "no_forget": r"\bar{\delta} c_t",
+    "peephole": r"\bar{\delta} c_t \odot f_t + p_i \odot \delta a_i + p_f \odot \delta a_f",
+    "coupled": r"\bar{\delta} c_t \odot (1 - i_t)",
 }
 _STEP_TEX = {
     "state": lambda v: (
@@ -511,12 +513,7 @@ def state_gradients(
     cf = closed_form(model, error=error)
     lhs = sp.Matrix.hstack(*[sympy_state_gradient(model, k) for k in range(model.T)])
     rhs = sp.Matrix.hstack(*[sp.Matrix.vstack(*cf["state"][k]) for k in range(model.T)])
-    prev = {
-        "standard": r"\delta c_t \odot f_t",
-        "no_forget": r"\delta c_t",
-        "peephole": r"\delta c_t \odot f_t + p_i \odot \delta a_i + p_f \odot \delta a_f",
-        "coupled": r"\delta c_t \odot (1 - i_t)",
-    }[variant]
+    prev = _PREV_TEX[variant]
     return prove(
         f"lstm.state_gradients[{_label(variant, error)}]",
         r"\frac{\partial \mathcal{L}}{\partial c_{t-1}} = " + prev + r",\quad "
@@ -527,7 +524,7 @@ def state_gradients(
         source=_SOURCE,
         note=(
             f"variant {variant!r}, H={model.H}, D={model.D}, T={model.T}; columns k = 0..T-1; "
-            "delta c_t includes the path through h_t"
+            "bar-delta c_t includes the path through h_t"
             + ("" if error is None else f"; planted error {error!r}")
         ),
     )
@@ -589,6 +586,12 @@ def parameter_gradient(
     )
 
 
+_CH_FORGET_TEX = {
+    "no_forget": "",
+    "coupled": r" - \operatorname{diag}(c_{t-1} \odot \sigma'(a_i)) U_i",
+}
+
+
 @_sized
 def cell_jacobian(
     variant: str = "standard", hidden_size: int = 2, input_size: int = 2, *, block: str = "cc"
@@ -638,8 +641,12 @@ def cell_jacobian(
         tex = (
             r"\frac{\partial c_t}{\partial h_{t-1}} = "
             r"\operatorname{diag}(\tilde{c}_t \odot \sigma'(a_i)) U_i + "
-            r"\operatorname{diag}(i_t \odot g'(a_c)) U_c + "
-            r"\operatorname{diag}(c_{t-1} \odot \sigma'(a_f)) U_f"
+            r"\operatorname{diag}(i_t \odot g'(a_c)) U_c"
+        )
+        # the forget gate's own term, as the rhs above has it: none without a forget gate,
+        # and for coupled gates (f_t = 1 - i_t) a second term through U_i with a minus sign
+        tex += _CH_FORGET_TEX.get(
+            variant, r" + \operatorname{diag}(c_{t-1} \odot \sigma'(a_f)) U_f"
         )
     return prove(
         f"lstm.jacobian_{block}[{variant}]",
