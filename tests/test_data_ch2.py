@@ -243,3 +243,47 @@ def test_end_symbol_task_bad_input(kwargs, message):
     args = {"n": 3, "max_length": 4, "n_symbols": 3, "rng": 0, **kwargs}
     with pytest.raises(ValueError, match=message):
         data.end_symbol_task(**args)
+
+
+def test_held_out_depends_on_the_string_alone():
+    import itertools
+
+    space = np.array(list(itertools.product(range(4), repeat=5)))  # all 1024 strings
+    mask = data.held_out(space)
+    assert mask.dtype == bool and mask.shape == (1024,)
+    assert 0.15 < mask.mean() < 0.25  # about the fraction asked for
+    # the same string gets the same answer wherever and however often it is drawn
+    order = np.random.default_rng(0).permutation(1024)
+    assert np.array_equal(data.held_out(space[order]), mask[order])
+    drawn = np.random.default_rng(1).integers(0, 4, size=(3000, 5))
+    index = drawn @ 4 ** np.arange(4, -1, -1)  # row of `space` that each drawn string is
+    assert np.array_equal(data.held_out(drawn), mask[index])
+    # a larger fraction holds out a superset; padding values are part of the string
+    assert np.all(data.held_out(space, 0.5)[mask])
+    assert not np.array_equal(data.held_out(space[:, :4]), data.held_out(space[:, 1:]))
+
+
+def test_held_out_train_and_test_share_no_string():
+    source, _ = data.end_symbol_task(5000, 6, 4, 2)
+    mask = data.held_out(source)
+    train = {tuple(r) for r in source[~mask]}
+    test = {tuple(r) for r in source[mask]}
+    assert train and test and not train & test
+    # planted error: a split by position in the batch, not by content, shares strings
+    by_position = np.arange(len(source)) % 5 == 0
+    assert {tuple(r) for r in source[~by_position]} & {tuple(r) for r in source[by_position]}
+
+
+@pytest.mark.parametrize(
+    ("strings", "fraction", "message"),
+    [
+        (np.zeros(4, dtype=int), 0.2, r"strings must be an int array \(B, T\), got int64 \(4,\)"),
+        (np.zeros((2, 3)), 0.2, "strings must be an int array"),
+        (np.zeros((2, 3), dtype=int), 0.0, r"fraction must be a number in \(0, 1\), got 0.0"),
+        (np.zeros((2, 3), dtype=int), 1, "fraction must be a number in"),
+        (np.zeros((2, 3), dtype=int), True, "fraction must be a number in"),
+    ],
+)
+def test_held_out_bad_input(strings, fraction, message):
+    with pytest.raises(ValueError, match=message):
+        data.held_out(strings, fraction)

@@ -387,3 +387,56 @@ def stack_srn_run(ops, bits0=(), number=None):
         qs.append(q)
         tops.append(_sat(4 * q - 2))
     return qs, tops
+
+
+def stack_emptiness_run(ops, bits0=(), number=None):
+    """The stack network with a seventh unit, the emptiness test, run as part of it.
+
+    The seventh unit reads the stack's number through the recurrence, as the other units
+    do: its row of U is 4 v^T (so its pre-activation is 4 q_{t-1}), its row of W and its
+    bias are 0, and no unit reads it back (its column of U is 0, its readout weight 0).
+    Its value at step t is sigma(4 q_{t-1}): 1 when the stack held a symbol *before*
+    operation t (q >= 1/4), 0 when it was empty (q = 0), which is what a finite control
+    needs to know before it pops.
+
+    Args:
+        ops, bits0, number: as for :func:`stack_srn_run`.
+
+    Returns:
+        (qs, tops, nonempty): lists of length len(ops); qs and tops as for
+        :func:`stack_srn_run` (read from the first six units, which the seventh does not
+        change), nonempty[t] the seventh unit's value h_t[6] = sigma(4 q_{t-1}).
+
+    Raises:
+        ValueError: as for :func:`stack_srn_run`.
+    """
+    from fractions import Fraction
+
+    number = Fraction if number is None else number
+    qs, tops = stack_srn_run(ops, bits0, number)  # checks the arguments
+    p = stack_srn_params(number)
+    zero = number(0)
+    U = [row + [zero] for row in p["U"]] + [[4 * vj for vj in p["v"]] + [zero]]  # (7, 7)
+    W = p["W"] + [[zero] * len(STACK_OPS)]  # (7, 4)
+    b = p["b"] + [zero]  # (7,)
+    v = p["v"] + [zero]  # (7,)
+    h = [zero] * 7
+    h[2] = stack_encode(bits0, number)  # h_0 as in stack_srn_run
+    own_qs, own_tops, nonempty = [], [], []
+    for op in ops:
+        x = [number(int(k == op)) for k in range(len(STACK_OPS))]  # one-hot op
+        h = [
+            _sat(
+                sum(u * hj for u, hj in zip(U_row, h, strict=True))
+                + sum(w * xk for w, xk in zip(W_row, x, strict=True))
+                + b_i
+            )
+            for U_row, W_row, b_i in zip(U, W, b, strict=True)
+        ]
+        q = sum(vj * hj for vj, hj in zip(v, h, strict=True))  # q_t = v . h_t
+        own_qs.append(q)
+        own_tops.append(_sat(4 * q - 2))
+        nonempty.append(h[6])
+    if own_qs != qs or own_tops != tops:  # the seventh unit must leave the stack alone
+        raise AssertionError("the emptiness unit changed the stack")  # pragma: no cover
+    return own_qs, own_tops, nonempty

@@ -685,3 +685,40 @@ def bracket_depth(n, length, rng, *, max_depth=4, p_reset=0.0):
         current = np.where(resets[:, t], 0, current + np.where(up, 1, -1))
         depth[:, t] = current
     return tokens, depth
+
+
+# ---- held-out strings (chapter 2) ----------------------------------------------------
+
+
+def held_out(strings, fraction=0.2):
+    """Which rows of ``strings`` lie in a fixed held-out part of the space of strings.
+
+    Each row (its values, padding included) is hashed with BLAKE2b, so the split is the
+    same on every machine and in every run, and depends on the string alone, not on
+    where or how often it was drawn; a row is held out when its hash, read as a number
+    in [0, 1), is below ``fraction``. Training batches filtered with ``~held_out(...)``
+    and test sets filtered with ``held_out(...)`` therefore share no string, and about
+    ``fraction`` of all strings of a shape are held out.
+
+    Args:
+        strings: an int array (B, T).  fraction: the share held out, a number in (0, 1).
+
+    Returns:
+        bool array (B,).
+
+    Raises:
+        ValueError: for strings that are not a 2-d int array, or a fraction outside (0, 1).
+    """
+    import hashlib
+
+    strings = np.asarray(strings)
+    if strings.ndim != 2 or not np.issubdtype(strings.dtype, np.integer):
+        raise ValueError(
+            f"strings must be an int array (B, T), got {strings.dtype} {strings.shape}"
+        )
+    real = (int, float, np.integer, np.floating)
+    if isinstance(fraction, bool) or not isinstance(fraction, real) or not 0 < fraction < 1:
+        raise ValueError(f"fraction must be a number in (0, 1), got {fraction!r}")
+    rows = np.ascontiguousarray(strings, dtype="<i8")
+    digests = (hashlib.blake2b(row.tobytes(), digest_size=8).digest() for row in rows)
+    return np.array([int.from_bytes(d, "big") < fraction * 2**64 for d in digests], dtype=bool)
