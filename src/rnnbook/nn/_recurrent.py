@@ -12,12 +12,23 @@ order come from ``rnnbook.cells`` (``cells.param_shapes``, ``cells.gates``).
 Everything else -- the options, shapes, ``batch_first``, unbatched input, initial
 states, the loop over time, the reversed direction, stacking layers -- is written
 here once.
+
+Variable lengths: ``forward`` accepts a ``torch.nn.utils.rnn.PackedSequence``, as
+``torch.nn.LSTM`` does, and returns one. Rather than run on the packed rows (whose
+batch shrinks from step to step), the module pads it back to (T, B, D) and runs the
+same loop with a mask m_t = [t < length] (B, 1) per step,
+
+    state_t = m_t * step(x_t, state_{t-1}) + (1 - m_t) * state_{t-1},
+
+so each sequence's state stops at its own end, and the backward direction, reading the
+padding first, keeps its initial state until each sequence's true end.
 """
 
 import abc
 import math
 
 import torch
+from torch.nn.utils.rnn import PackedSequence, pack_padded_sequence, pad_packed_sequence
 
 from rnnbook import cells
 from rnnbook._checks import check_int
@@ -154,24 +165,33 @@ class Recurrent(torch.nn.Module, abc.ABC):
         g_x = x2 @ W.T if b is None else torch.addmm(b, x2, W.T)  # (T*B, G*H)
         return g_x.view(T, B, -1)
 
-    def scan(self, x, state, p):
+    def scan(self, x, state, p, mask=None):
         """Run one layer in one direction over the whole sequence.
 
         Args:
             x: (T, B, D) the layer's input, in the order this direction reads it.
             state: tuple of ``n_states`` initial states, each (B, H).
             p: the ParameterDict of this layer and direction.
+            mask: None, or (T, B, 1) in the same order as x: 1 at a sequence's steps,
+                0 on its padding (a packed input).
         Returns:
             outputs (T, B, H), the hidden states in the order this direction computes
-            them, and the final state tuple, each (B, H).
+            them (zero on the padding), and the final state tuple, each (B, H).
         """
         g_x = self.input_part(x, p)  # (T, B, G*H)
         w = self.prepare(p)
         outputs = []
         # unbind: one backward node for all t (g_x[t] would build a (T, B, G*H) gradient per step)
-        for g_x_t in g_x.unbind(0):  # (B, G*H)
-            state = self.step(g_x_t, state, w)
-            outputs.append(state[0])  # h_t (B, H)
+        for t, g_x_t in enumerate(g_x.unbind(0)):  # (B, G*H)
+            new = self.step(g_x_t, state, w)
+            if mask is None:
+                state = new
+                outputs.append(state[0])  # h_t (B, H)
+            else:
+                m_t = mask[t]  # (B, 1)
+                # state_t = m_t * new + (1 - m_t) * state_{t-1}: held on the padding
+                state = tuple(m_t * n + (1 - m_t) * s for n, s in zip(new, state, strict=True))
+                outputs.append(m_t * state[0])  # h_t, zero on the padding (B, H)
         return torch.stack(outputs), state  # (T, B, H)
 
     def forward(self, input, hx=None):
@@ -179,22 +199,41 @@ class Recurrent(torch.nn.Module, abc.ABC):
 
         Args:
             input: (T, B, D), or (B, T, D) when ``batch_first``; or one unbatched
-                sequence (T, D), as ``torch.nn.LSTM`` takes it (``batch_first`` is ignored).
+                sequence (T, D), as ``torch.nn.LSTM`` takes it (``batch_first`` is ignored);
+                or a ``PackedSequence`` of B sequences of different lengths (made by
+                ``pack_padded_sequence``, sorted or not; ``batch_first`` is ignored).
             hx: initial state(s), each (L * num_directions, B, H), or (L * num_directions, H)
                 for an unbatched input; zeros when None. For the LSTM a pair (h_0, c_0);
                 for the others one tensor h_0.
         Returns:
             output: (T, B, num_directions * H) (or batch first), or (T, num_directions * H)
-                for an unbatched input: the last layer's h_t.
+                for an unbatched input: the last layer's h_t; a ``PackedSequence`` for a
+                packed input.
             the final state(s) in the shape of ``hx``: h_n, or the pair (h_n, c_n), each
-                (L * num_directions, B, H), or (L * num_directions, H) unbatched.
+                (L * num_directions, B, H), or (L * num_directions, H) unbatched; for a
+                packed input, in the order of the sequences before packing, and each
+                forward direction's at its sequence's own last step.
         Raises:
             ValueError: for an input or state that is not a tensor, or has the wrong
-                rank, shape, dtype or device, an empty T or B, or NaN or inf.
+                rank, shape, dtype or device, an empty T or B, or NaN or inf; for a
+                PackedSequence whose sequences are not (T_b, D).
         """
         first = next(iter(self.parameters()))
         D = self.input_size
-        dims = "(B, T, D)" if self.batch_first else "(T, B, D)"
+        packed = input if isinstance(input, PackedSequence) else None
+        mask = None  # (T, B, 1) for a packed input: 1 at a sequence's steps, 0 on the padding
+        if packed is not None:
+            # pad back to (T, B, D), the sequences in their order before packing
+            input, lengths = pad_packed_sequence(packed)  # (T, B, D), (B,)
+            if input.dim() != 3:
+                raise ValueError(
+                    f"a PackedSequence input must hold sequences of shape (T_b, D) = (*, {D}),"
+                    f" got packed data of shape {tuple(packed.data.shape)}"
+                )
+            T = input.shape[0]
+            steps = torch.arange(T)[:, None] < lengths[None, :]  # (T, B)
+            mask = steps.unsqueeze(2).to(dtype=first.dtype, device=first.device)  # (T, B, 1)
+        dims = "(B, T, D)" if self.batch_first and packed is None else "(T, B, D)"
         unbatched = isinstance(input, torch.Tensor) and input.dim() == 2
         if isinstance(input, torch.Tensor) and input.dim() not in (2, 3):
             raise ValueError(
@@ -207,7 +246,8 @@ class Recurrent(torch.nn.Module, abc.ABC):
             x = input.unsqueeze(1)  # (T, 1, D): one sequence is a batch of one
         else:
             check_tensor(input, "input", shape=(None, None, D), dims=dims, like=first)
-            x = input.transpose(0, 1) if self.batch_first else input  # (T, B, D)
+            flip = self.batch_first and packed is None
+            x = input.transpose(0, 1) if flip else input  # (T, B, D)
         T, B, _ = x.shape
         if T == 0 or B == 0:
             got = tuple(input.shape)
@@ -221,18 +261,31 @@ class Recurrent(torch.nn.Module, abc.ABC):
                 s0 = tuple(s[index] for s in states)  # each (B, H)
                 # (6.54)-(6.55)  direction 1 reads x_T .. x_1: its h_t depends on h_{t+1}
                 x_d = x if d == 0 else x.flip(0)
-                out, s_T = self.scan(x_d, s0, p)  # (T, B, H)
+                # a packed input's mask is flipped with it: direction 1 meets the padding first
+                m_d = mask if mask is None or d == 0 else mask.flip(0)
+                out, s_T = self.scan(x_d, s0, p, m_d)  # (T, B, H)
                 outs.append(out if d == 0 else out.flip(0))
                 finals.append(s_T)
             # (6.56)  h_t = h_t^(1) (+) h_t^(2), concatenated; (6.53) it is the next layer's input
             x = outs[0] if len(outs) == 1 else torch.cat(outs, dim=2)  # (T, B, dirs*H)
         n = tuple(torch.stack([f[k] for f in finals]) for k in range(self.n_states))
-        if unbatched:
+        if packed is not None:
+            output = self._packed_like(x, lengths, packed)
+        elif unbatched:
             output = x.squeeze(1)  # (T, dirs*H)
             n = tuple(s.squeeze(1) for s in n)  # each (L*dirs, H)
         else:
             output = x.transpose(0, 1) if self.batch_first else x
         return output, (n[0] if self.n_states == 1 else n)
+
+    @staticmethod
+    def _packed_like(x, lengths, packed):
+        """The padded output x (T, B, *) packed as ``packed`` was (same batch order)."""
+        order = packed.sorted_indices
+        if order is not None:  # pack rows in the order the input's were packed
+            x, lengths = x[:, order.to(x.device)], lengths[order.cpu()]
+        data = pack_padded_sequence(x, lengths, enforce_sorted=True).data
+        return packed._replace(data=data)
 
     def _initial_states(self, hx, B, like, unbatched):
         """The initial states, checked, each (L * num_directions, B, H) (B = 1 unbatched)."""

@@ -8,7 +8,9 @@ One module per idea, imported on demand (``from rnnbook.scratch import lstm``):
 - ``rtrl``: real-time recurrent learning, exact gradients carried forward;
 - ``hybrid``: Schmidhuber's fixed-size storage hybrid of RTRL and BPTT, exact in bounded memory;
 - ``init``: the initialisations of the parameters;
-- ``stack``: deep and bidirectional networks built from any of the cells.
+- ``stack``: deep and bidirectional networks built from any of the cells;
+- ``clockwork``: the clockwork RNN (Koutnik et al. 2014), modules updated on their own clocks;
+- ``recursive``: recursive networks and the child-sum Tree-LSTM over trees.
 
 Each cell's module holds its whole computation: the step forward and backward and
 the loops over time. The activation functions live in ``_functions``; the cells'

@@ -12,12 +12,30 @@ The parameters are ``params[layer][direction]``, the layout of ``rnnbook.convert
 and the states are listed in PyTorch's order, index ``layer * directions + direction``,
 so that a stack here and a ``torch.nn.LSTM(num_layers=L, bidirectional=...)`` with the
 same weights compute the same numbers (tests/test_convert.py checks it).
+
+Variable lengths. A padded batch x (T, B, D) whose row b holds a sequence of true length
+``lengths[b]`` <= T is run exactly, as if each sequence were run alone, with a mask
+m_t = [t < lengths[b]] (B, 1) at each step (t counted from 0):
+
+    state_t = m_t * cell(x_t, state_{t-1}) + (1 - m_t) * state_{t-1}
+
+so a finished sequence's state stops changing (the forward direction's final state is
+the state at its own last step), and its outputs beyond the end are zero. The backward
+direction reads x reversed in time, so its padding comes FIRST: the mask keeps the state
+at its initial value over the padding, and the direction starts at each sequence's true
+end. Without the mask it would start on the padding, and every state would differ.
 """
 
 import numpy as np
 
 from rnnbook import cells
-from rnnbook._checks import check_array, check_no_options, describe
+from rnnbook._checks import (
+    check_array,
+    check_cell_inputs,
+    check_no_options,
+    check_state_grad,
+    describe,
+)
 from rnnbook.scratch import cell_module
 
 
@@ -45,7 +63,92 @@ def _check_layout(cell, params, states, name):
     return dirs
 
 
-def forward(cell, x, states0, params, **options):
+def _check_lengths(lengths, T, B):
+    """Check ``lengths``: an int array (B,) with every length in 1..T; return the mask.
+
+    Returns:
+        m (T, B, 1) float64, m[t, b] = 1 where t < lengths[b] (a step of the sequence),
+        0 on the padding.
+    """
+    a = np.asarray(lengths) if isinstance(lengths, (list, tuple)) else lengths
+    if not (isinstance(a, np.ndarray) and a.dtype.kind in "iu" and a.shape == (B,)):
+        got = (
+            describe(lengths)
+            if not isinstance(a, np.ndarray)
+            else (f"dtype {a.dtype} with shape {a.shape}")
+        )
+        raise ValueError(f"lengths must be None or an int array of shape (B,) = ({B},), got {got}")
+    if a.min() < 1 or a.max() > T:
+        raise ValueError(f"lengths must lie in 1..T = 1..{T}, got values in [{a.min()}, {a.max()}]")
+    return (np.arange(T)[:, None] < a[None, :])[:, :, None].astype(np.float64)  # (T, B, 1)
+
+
+def _blend(m_t, new, old):
+    """state_t = m_t * new + (1 - m_t) * old, for one array or the LSTM's pair (h, c)."""
+    if isinstance(new, tuple):
+        return tuple(m_t * n + (1 - m_t) * o for n, o in zip(new, old, strict=True))
+    return m_t * new + (1 - m_t) * old
+
+
+def _masked_forward(module, cell, x, s0, p, m, options):
+    """One layer in one direction over a padded batch, the state held where m_t = 0.
+
+    Args:
+        x: (T, B, D) in the order this direction reads it; m: (T, B, 1) in the same order.
+    Returns:
+        (outputs (T, B, H), zero where m_t = 0, and the cache :func:`_masked_backward` needs).
+    """
+    state = check_cell_inputs(cell, x, s0, p, options, sequence=True)  # s0 or zeros
+    state0, steps, outputs = state, [], []
+    m = m.astype(x.dtype)
+    for t in range(len(x)):
+        new, step = module.step_forward(x[t], state, p, check=False, **options)
+        # state_t = m_t * new + (1 - m_t) * state_{t-1}: held after the sequence's end
+        # (forward direction) or before its true end (backward direction)   (B, H)
+        state = _blend(m[t], new, state)
+        h = state[0] if isinstance(state, tuple) else state
+        # the output is zero where there is no step
+        outputs.append(m[t] * h)
+        steps.append(step)
+    outputs = np.stack(outputs)  # (T, B, H)
+    cache = dict(kind="masked", steps=steps, mask=m, state0=state0, final=state, outputs=outputs)
+    return outputs, cache
+
+
+def _masked_backward(module, d_outputs, cache, d_final, where):
+    """Backward of :func:`_masked_forward`: (dx (T, B, D), d_state0, grads keyed like params).
+
+    The state is one array, or the LSTM's pair (h, c); ``d`` is dL/d state_t in that form.
+    """
+    m, steps, final = cache["mask"], cache["steps"], cache["final"]
+    pair = isinstance(final, tuple)
+    if d_final is not None:
+        check_state_grad(d_final, final, where)
+    d = _zero_like(final) if d_final is None else tuple(d_final) if pair else d_final
+    dx, grads = [None] * len(steps), None
+    for t in reversed(range(len(steps))):
+        # the output m_t * h_t: its gradient reaches h_t only where m_t = 1   (B, H)
+        d_h = m[t] * d_outputs[t]
+        d = (d[0] + d_h, *d[1:]) if pair else d + d_h
+        # state_t = m_t * new + (1 - m_t) * state_{t-1}: the step's new state receives
+        # m_t * d state_t, and state_{t-1} receives (1 - m_t) * d state_t past the step
+        d_new = _blend(m[t], d, _zero_like(d))
+        d_held = _blend(m[t], _zero_like(d), d)
+        dx[t], d_prev, g = module.step_backward(d_new, steps[t], check=False)
+        d = tuple(a + b for a, b in zip(d_prev, d_held, strict=True)) if pair else d_prev + d_held
+        # the parameters are shared by every step: their gradients add up over t
+        grads = g if grads is None else {k: grads[k] + g[k] for k in grads}
+    return np.stack(dx), d, grads
+
+
+def _zero_like(state):
+    """Zeros shaped like a state: one array or the LSTM's pair."""
+    if isinstance(state, tuple):
+        return tuple(np.zeros_like(a) for a in state)
+    return np.zeros_like(state)
+
+
+def forward(cell, x, states0, params, *, lengths=None, **options):
     """Run a stack of layers, each in one or both directions, over a sequence.
 
     Args:
@@ -56,16 +159,27 @@ def forward(cell, x, states0, params, **options):
             takes it ((B, H), the pair (h0, c0) for the LSTM, or None).
         params: ``params[layer][direction]``, each a dict of the cell's parameters; the
             first layer's have input size D, the others' directions * H.
+        lengths: None (every sequence has length T), or an int array (B,) of the true
+            lengths, each in 1..T, of a padded batch (see the module's docstring); not
+            for the Jordan network (``feedback="output"``).
         **options: the cell's options (``variant=``, ``reset=``, ...), for every layer.
 
     Returns:
-        (outputs, cache): outputs (T, B, directions * H) of the last layer;
-        ``cache["final"]`` lists the final states in the order of ``states0``.
+        (outputs, cache): outputs (T, B, directions * H) of the last layer (zero beyond
+        each sequence's end when ``lengths`` is given); ``cache["final"]`` lists the
+        final states in the order of ``states0``.
     """
     dirs = _check_layout(cell, params, states0, "states0")
-    cells.options(cell, options)
+    opts = cells.options(cell, options)
     module = cell_module(cell)
     check_array(x, "x", shape=(None, None, None), dims="(T, B, D)")
+    mask = None
+    if lengths is not None:
+        mask = _check_lengths(lengths, x.shape[0], x.shape[1])  # (T, B, 1)
+        if opts.get("feedback") == "output":
+            raise ValueError(
+                "lengths needs the Elman network, feedback='hidden', got feedback='output'"
+            )
     caches, finals, inp = [], [], x
     for l, row in enumerate(params):
         outs, layer_caches = [], []
@@ -74,7 +188,12 @@ def forward(cell, x, states0, params, **options):
             # (6.55)  the backward direction reads x_T .. x_1
             x_d = inp if d == 0 else np.ascontiguousarray(inp[::-1])
             try:
-                o, cache = module.forward(x_d, s0, p, **options)  # (T, B, H)
+                if mask is None:
+                    o, cache = module.forward(x_d, s0, p, **options)  # (T, B, H)
+                else:
+                    # the backward direction's mask is reversed with its input
+                    m_d = mask if d == 0 else mask[::-1]
+                    o, cache = _masked_forward(module, cell, x_d, s0, p, m_d, opts)
             except ValueError as error:
                 where = f"params[{l}][{d}]" + (
                     "" if states0 is None else f", states0[{l * dirs + d}]"
@@ -92,6 +211,7 @@ def forward(cell, x, states0, params, **options):
         "layers": caches,
         "directions": dirs,
         "final": finals,
+        "lengths": None if lengths is None else np.asarray(lengths).copy(),
     }
 
 
@@ -106,7 +226,9 @@ def backward(d_outputs, cache, d_finals=None, **options):
 
     Returns:
         (dx (T, B, D), d_states0 as a list in the order of ``states0``,
-        grads as ``grads[layer][direction]`` dicts keyed like the params).
+        grads as ``grads[layer][direction]`` dicts keyed like the params). When
+        :func:`forward` had ``lengths``, the gradients of the padded positions of
+        ``d_outputs`` are ignored and dx there is zero.
 
     Raises:
         ValueError: when ``cache`` is not from :func:`forward`, the gradients do not fit
@@ -137,7 +259,11 @@ def backward(d_outputs, cache, d_finals=None, **options):
             # the backward direction saw time reversed: reverse its gradients the same way
             g = parts[d] if d == 0 else np.ascontiguousarray(parts[d][::-1])
             d_final = None if d_finals is None else d_finals[l * dirs + d]
-            dx, ds0, grads[l][d] = module.backward(g, layer_cache, d_final)
+            if cache.get("lengths") is None:
+                dx, ds0, grads[l][d] = module.backward(g, layer_cache, d_final)
+            else:
+                where = f"d_finals[{l * dirs + d}]"
+                dx, ds0, grads[l][d] = _masked_backward(module, g, layer_cache, d_final, where)
             d_in = d_in + (dx if d == 0 else dx[::-1])
             d_states[l * dirs + d] = ds0
         d_out = d_in  # dL/d(this layer's input) = dL/d(the previous layer's outputs)

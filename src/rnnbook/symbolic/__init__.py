@@ -16,6 +16,8 @@ Modules (one derivation each):
 - :mod:`~rnnbook.symbolic.gru`: the GRU's conventions (which are one model under a change of
   parameters, which are not) and its backward pass for both reset placements (one step, any
   loss of the new state; two steps in ``gru.sequence_proofs``); parameter counts.
+- :mod:`~rnnbook.symbolic.recursive`: a recursive network over a left-branching chain is a simple
+  recurrent network (the textbook's exercise 6-4).
 
 Every function returns a :class:`Proof` (or a tuple of them) whose ``holds``
 is computed, never typed in. :func:`all_proofs` gathers the book's statements
@@ -48,6 +50,7 @@ def all_proofs() -> tuple[Proof, ...]:
         gradient_bound,
         gru,
         lstm,
+        recursive,
         rtrl,
         srn_unrolled,
     )
@@ -61,6 +64,7 @@ def all_proofs() -> tuple[Proof, ...]:
         + course_example.all_proofs()
         + lstm.all_proofs()
         + gru.all_proofs()
+        + recursive.all_proofs()
     )
 
 
