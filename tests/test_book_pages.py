@@ -135,3 +135,37 @@ def test_the_grading_sketch_rejects_a_wrong_gradient(capsys):
 
     exec(compile(sketch, "how_to_use.md", "exec"), {"student_step_backward": wrong_student})
     assert float(capsys.readouterr().out.split()[-1]) > 1e-2
+
+
+def untitled_refs_to_paragraphs(texts: dict[str, str]) -> list[str]:
+    """``{ref}`label``` without a title whose label ``(label)=`` stands before a paragraph.
+
+    Sphinx takes a reference's text from the heading after its label; before a paragraph
+    there is none, and the build fails ("A title or caption not found").
+    """
+    paragraph_labels = set()
+    for text in texts.values():
+        lines = text.splitlines()
+        for i, line in enumerate(lines):
+            m = re.fullmatch(r"\((\S+)\)=", line.strip())
+            if m:
+                following = next((x for x in lines[i + 1 :] if x.strip()), "")
+                if not following.lstrip().startswith("#"):
+                    paragraph_labels.add(m.group(1))
+    found = []
+    for name, text in texts.items():
+        for label in re.findall(r"\{ref\}`([^`<>]+)`", text):
+            if label.strip() in paragraph_labels:
+                found.append(f"{name}: {label}")
+    return found
+
+
+def test_untitled_references_point_to_headings():
+    assert untitled_refs_to_paragraphs(_page_texts()) == []
+
+
+def test_the_untitled_reference_check_finds_a_planted_one():
+    texts = {"a.md": "(note-x)=\n**A note.** Text.\n", "b.md": "See {ref}`note-x`."}
+    assert untitled_refs_to_paragraphs(texts) == ["b.md: note-x"]
+    titled = {"a.md": "(note-x)=\n## A heading\n", "b.md": "See {ref}`note-x`."}
+    assert untitled_refs_to_paragraphs(titled) == []
