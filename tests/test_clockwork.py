@@ -110,9 +110,10 @@ def _torch_clockwork(periods, k, start):
             for i in range(G):
                 rows = slice(i * k, (i + 1) * k)
                 if t % periods[i] == 0:
-                    # module i hears itself and the slower modules j >= i
+                    # module i hears every module j at least as slow as itself (T_j >= T_i),
+                    # read from the periods, not from the modules' order
                     z = x[s] @ tp["W"][rows].T + tp["b"][rows]
-                    for j in range(i, G):
+                    for j in (j for j in range(G) if periods[j] >= periods[i]):
                         cols = slice(j * k, (j + 1) * k)
                         z = z + h[:, cols] @ tp["U"][rows, cols].T
                     parts.append(torch.tanh(z))
@@ -125,13 +126,15 @@ def _torch_clockwork(periods, k, start):
     return run
 
 
+@pytest.mark.parametrize("periods", [PERIODS, (1, 2, 2, 4)])
 @pytest.mark.parametrize("start", [0, 1])
-def test_matches_torch_autograd(start):
+def test_matches_torch_autograd(start, periods):
+    # (1, 2, 2, 4): two modules share a period and hear each other both ways
     k = 2
-    x, h0, p, d_out, d_final = _problem(seed=3, k=k, junk=True)
-    out, cache = cw.forward(x, h0, p, periods=PERIODS, start=start)
+    x, h0, p, d_out, d_final = _problem(seed=3, k=k, periods=periods, junk=True)
+    out, cache = cw.forward(x, h0, p, periods=periods, start=start)
     dx, dh0, grads = cw.backward(d_out, cache, d_final)
-    ref = autograd_sequence(_torch_clockwork(PERIODS, k, start), x, h0, p, d_out, d_final)
+    ref = autograd_sequence(_torch_clockwork(periods, k, start), x, h0, p, d_out, d_final)
     t_out, t_dx, t_dh0, t_grads = ref
     np.testing.assert_allclose(out, t_out, rtol=1e-12, atol=1e-12)
     np.testing.assert_allclose(dx, t_dx, rtol=1e-10, atol=1e-12)
@@ -261,3 +264,12 @@ def test_bad_input_is_a_value_error(index):
     call, match = _bad_cases()[index]
     with pytest.raises(ValueError, match=match):
         call()
+
+
+def test_mask_in_the_papers_words():
+    # "slower modules feed faster ones": rows of the fast module read the slow columns,
+    # rows of the slow module never read the fast columns
+    M = cw.recurrent_mask(2, (1, 4))
+    fast, slow = slice(0, 2), slice(2, 4)
+    assert np.all(M[fast, slow] == 1) and np.all(M[slow, fast] == 0)
+    assert np.all(M[fast, fast] == 1) and np.all(M[slow, slow] == 1)

@@ -72,6 +72,9 @@ def test_run_reservoir_follows_the_update_with_the_teacher_one_step_late():
 
 
 # ---- the echo state property ----------------------------------------------------------
+# A spectral radius below 1 is neither necessary nor sufficient for the echo state property
+# in general (Jaeger 2001: a largest singular value below 1 suffices; a radius above 1 rules
+# it out for zero input only). These tests show what happens at the fixed seeds, not a theorem.
 
 
 def _distance_after(rho, steps=200, seed=0):

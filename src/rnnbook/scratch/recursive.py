@@ -27,7 +27,10 @@ j with children C(j) and input x_j computes
 as the words of a constituency tree do: a leaf has x_j and no children, so h~_j = 0 and
 c_j = i_j * u_j; an internal node has children and no input, x_j = 0. The forget gates
 exist only at internal nodes, where W_f x_j = 0, so W_f is left out of the parameters.
-(Tai et al.'s dependency trees give every node a word; that case is not covered here.)
+(Tai et al.'s dependency trees give every node a word; that case is not covered here.
+For constituency trees Tai et al. used the N-ary Tree-LSTM instead, with a matrix U per
+child position and forget gates that read all siblings; the child-sum form here ignores
+the order of the children.)
 
 Trees. A tree is written with nested tuples: a leaf is an int, the index of its input in
 ``leaf_inputs`` (N, B, D); an internal node is a tuple of its children. ``((0, 1), (2, 3))``
