@@ -7,7 +7,7 @@ exactly. Nothing is downloaded.
 
 import numpy as np
 
-from rnnbook._checks import check_int
+from rnnbook._checks import check_int, check_option
 
 
 def _rng(rng):
@@ -815,3 +815,235 @@ def mackey_glass(n_steps, *, tau=17, beta=0.2, gamma=0.1, n=10, dt=1.0, substeps
         grid[i + 1] = x + h / 6.0 * (k1 + 2.0 * k2 + 2.0 * k3 + k4)
         slope[i + 1] = _mackey_glass_rate(grid[i + 1], grid[j + 1], beta, gamma, n)
     return grid[d::substeps].copy()
+
+
+# ---- a blank that needs both neighbours (chapter 9) ----------------------------------
+
+
+def fill_in_blank(n, length, n_symbols, rng):
+    """Fill in the blank: a task whose answer lies partly in the future.
+
+    Each sequence holds symbols 0 .. n_symbols - 1, drawn independently and uniformly,
+    except at one position p, drawn uniformly from 1 .. length - 2, which shows the blank
+    token ``n_symbols``. The label is
+
+        label = (x_{p-1} + x_{p+1}) mod n_symbols
+
+    so it needs the left AND the right neighbour of the blank. A network that must answer
+    at step p, having read x_0 .. x_p (the past and the blank), can reach an accuracy of
+    at best 1 / n_symbols: x_{p+1} is uniform and independent of everything it has read,
+    so for every left neighbour each label has probability exactly 1 / n_symbols. A
+    network that also reads the sequence backwards (a bidirectional one) has both
+    neighbours at step p and can reach accuracy 1. (The bound is for an answer given at
+    the blank's own step, as in synchronous labelling; a one-way network that answers
+    only after the whole sequence has read both neighbours and is not bounded by it.)
+
+    Args:
+        n: number of sequences B.  length: T (>= 3, so that the blank has two
+            neighbours).  n_symbols: symbol values (>= 2).  rng: Generator or int seed.
+
+    Returns:
+        (tokens, position, label): int64 arrays (n, length), (n,) and (n,).
+
+    Raises:
+        ValueError: for a count that is not an int of the allowed range, or a bad rng.
+    """
+    n = check_int("n", n)
+    length = check_int("length", length, minimum=3)
+    n_symbols = check_int("n_symbols", n_symbols, minimum=2)
+    g = _rng(rng)
+    tokens = g.integers(0, n_symbols, size=(n, length), dtype=np.int64)
+    position = g.integers(1, length - 1, size=n).astype(np.int64)  # (n,), 1 .. T - 2
+    rows = np.arange(n)
+    label = (tokens[rows, position - 1] + tokens[rows, position + 1]) % n_symbols
+    tokens[rows, position] = n_symbols  # the blank
+    return tokens, position, label.astype(np.int64)
+
+
+# ---- arithmetic expression trees (chapter 9) -----------------------------------------
+
+#: The operators of :func:`expression_trees`, in the order of their tokens
+#: n_digits, n_digits + 1, n_digits + 2; all are taken modulo n_digits.
+EXPRESSION_OPERATORS = ("+", "-", "*")
+
+
+def _grow_expression(g, depth, n_digits, tokens):
+    """A random expression of exactly ``depth`` operator levels, in prefix order.
+
+    Appends its leaf tokens (operators and digits, prefix order) to ``tokens`` and
+    returns the tree, whose leaves are the positions of those tokens.
+    """
+    if depth == 0:
+        tokens.append(int(g.integers(0, n_digits)))
+        return len(tokens) - 1
+    tokens.append(n_digits + int(g.integers(0, len(EXPRESSION_OPERATORS))))
+    op = len(tokens) - 1
+    deep = int(g.integers(0, 2))  # which operand has depth - 1
+    shallow = int(g.integers(0, depth))  # the other one's depth, 0 .. depth - 1
+    depths = (depth - 1, shallow) if deep == 0 else (shallow, depth - 1)
+    left = _grow_expression(g, depths[0], n_digits, tokens)
+    right = _grow_expression(g, depths[1], n_digits, tokens)
+    return (op, (left, right))
+
+
+def expression_trees(n, max_depth, rng, *, n_digits=10, split=None, fraction=0.2):
+    """Random arithmetic expressions over digits, as trees for a recursive network.
+
+    An expression is a digit 0 .. n_digits - 1 or ``a o b`` with an operator o of
+    :data:`EXPRESSION_OPERATORS` (+, -, *) and two expressions a, b; its value is
+    computed modulo n_digits, so it is again a digit. The depth of an expression is its
+    number of operator levels (a digit has depth 0, ``a o b`` has 1 + the larger depth
+    of a and b). Each expression draws its depth uniformly from 0 .. max_depth and is
+    then grown to exactly that depth: at each operator one operand (left or right, with
+    probability 1/2) has depth one less, the other a depth drawn uniformly below that;
+    operators and digits are uniform.
+
+    Trees are nested tuples as in :mod:`rnnbook.scratch.recursive`: a digit is a leaf,
+    and ``a o b`` is the binary node ``(o, (a, b))``, whose left child is the operator as
+    a leaf of its own and whose right child is the pair of operands. So every internal
+    node has two children, as the recursive network of (6.57)-(6.59) needs, and the
+    operator enters through a leaf input as the digits do (the tuple nesting is twice
+    the depth). Leaves are numbered in the order they are written, which is the prefix
+    (Polish) notation of the expression: ``leaf_tokens[i]`` read in order is the prefix
+    token sequence. Leaf tokens: digits 0 .. n_digits - 1, operators n_digits + k for
+    the k-th operator of :data:`EXPRESSION_OPERATORS`. :func:`expression_sequences`
+    writes the same expressions as flat sequences (prefix, or infix with brackets) for a
+    sequential network.
+
+    ``split`` keeps a fixed part of the space of expressions apart, with
+    :func:`held_out` on the padded prefix sequences: ``split="test"`` draws only
+    expressions held out with ``fraction``, ``split="train"`` only the others, so a
+    train and a test draw share no expression, whatever their seeds (expressions are
+    drawn until n are kept).
+
+    Args:
+        n: number of expressions.  max_depth: the largest depth (>= 0).
+        rng: Generator or int seed.  n_digits: the modulus and number of digits (>= 2).
+        split: None, "train" or "test".  fraction: the held-out share for ``split``, a
+            number in (0, 1).
+
+    Returns:
+        (trees, leaf_tokens, values, depths): a list of n trees; a list of n int64
+        arrays (N_i,), the leaf tokens of tree i in leaf order; int64 arrays (n,) of
+        values 0 .. n_digits - 1 and of depths 0 .. max_depth.
+
+    Raises:
+        ValueError: for a count that is not an int of the allowed range, a bad split or
+            fraction, a bad rng, or a split that keeps too few of the expressions drawn.
+    """
+    n = check_int("n", n)
+    max_depth = check_int("max_depth", max_depth, minimum=0)
+    n_digits = check_int("n_digits", n_digits, minimum=2)
+    check_option("split", split, (None, "train", "test"))
+    real = (int, float, np.integer, np.floating)
+    if isinstance(fraction, bool) or not isinstance(fraction, real) or not 0 < fraction < 1:
+        raise ValueError(f"fraction must be a number in (0, 1), got {fraction!r}")
+    g = _rng(rng)
+    trees, leaf_tokens, values, depths = [], [], [], []
+    budget = 100 * n + 1000  # draws allowed before giving up on a split
+    while len(trees) < n:
+        if budget == 0:
+            raise ValueError(
+                f"split={split!r} with fraction={fraction!r} kept {len(trees)} of the "
+                f"expressions of max_depth={max_depth} drawn, fewer than n = {n}"
+            )
+        budget -= 1
+        depth = int(g.integers(0, max_depth + 1))
+        tokens = []
+        tree = _grow_expression(g, depth, n_digits, tokens)
+        tokens = np.array(tokens, dtype=np.int64)
+        if split is not None:
+            test = held_out(tokens[None, :], fraction)[0]
+            if test != (split == "test"):
+                continue
+        trees.append(tree)
+        leaf_tokens.append(tokens)
+        values.append(_evaluate_prefix(tokens, n_digits))
+        depths.append(depth)
+    return trees, leaf_tokens, np.array(values, dtype=np.int64), np.array(depths, dtype=np.int64)
+
+
+def _evaluate_prefix(tokens, n_digits):
+    """The value of a prefix token sequence, modulo n_digits, with a stack."""
+    stack = []
+    for token in tokens[::-1]:  # read backwards: operands come before their operator
+        if token < n_digits:
+            stack.append(int(token))
+        else:
+            a, b = stack.pop(), stack.pop()
+            op = EXPRESSION_OPERATORS[token - n_digits]
+            stack.append((a + b if op == "+" else a - b if op == "-" else a * b) % n_digits)
+    return stack[0]
+
+
+def expression_sequences(trees, leaf_tokens, *, n_digits=10, notation="infix"):
+    """The expressions of :func:`expression_trees` as flat token sequences.
+
+    ``notation="prefix"`` writes the leaf tokens in leaf order (operator, left operand,
+    right operand); ``"infix"`` writes ``( a o b )`` with brackets around every operator,
+    the opening bracket as token n_digits + 3 and the closing one as n_digits + 4 (a
+    single digit has no brackets). Sequences are padded on the left with -1, so the last
+    real token is always in the last column (as in :func:`end_symbol_task`).
+
+    Args:
+        trees, leaf_tokens: as from :func:`expression_trees`.  n_digits: as there (>= 2).
+        notation: "prefix" or "infix".
+
+    Returns:
+        (tokens, lengths): int64 arrays (n, T), T the longest sequence, and (n,).
+
+    Raises:
+        ValueError: for a bad notation, lists of different lengths, or a tree that is
+            not of the form of :func:`expression_trees` for its leaf tokens.
+    """
+    n_digits = check_int("n_digits", n_digits, minimum=2)
+    check_option("notation", notation, ("prefix", "infix"))
+    if not isinstance(trees, (list, tuple)) or not isinstance(leaf_tokens, (list, tuple)):
+        raise ValueError(
+            f"trees and leaf_tokens must be lists, got {type(trees).__name__} and "
+            f"{type(leaf_tokens).__name__}"
+        )
+    if len(trees) != len(leaf_tokens) or not trees:
+        raise ValueError(
+            f"trees and leaf_tokens must be non-empty and of one length, got "
+            f"{len(trees)} and {len(leaf_tokens)}"
+        )
+    n_ops = len(EXPRESSION_OPERATORS)
+    opening, closing = n_digits + n_ops, n_digits + n_ops + 1
+
+    def write(node, tokens, out):
+        if isinstance(node, (int, np.integer)) and not isinstance(node, bool):
+            if not 0 <= node < len(tokens) or tokens[node] >= n_digits:
+                raise ValueError(f"a digit leaf must index a digit token, got leaf {node!r}")
+            out.append(int(tokens[node]))
+            return
+        ok = isinstance(node, tuple) and len(node) == 2 and isinstance(node[1], tuple)
+        ok = ok and len(node[1]) == 2 and isinstance(node[0], (int, np.integer))
+        if not ok or not 0 <= node[0] < len(tokens) or not 0 <= tokens[node[0]] - n_digits < n_ops:
+            raise ValueError(f"an operator node must be (operator leaf, (a, b)), got {node!r}")
+        if notation == "prefix":
+            out.append(int(tokens[node[0]]))
+            write(node[1][0], tokens, out)
+            write(node[1][1], tokens, out)
+        else:
+            out.append(opening)
+            write(node[1][0], tokens, out)
+            out.append(int(tokens[node[0]]))
+            write(node[1][1], tokens, out)
+            out.append(closing)
+
+    rows = []
+    for tree, tokens in zip(trees, leaf_tokens, strict=True):
+        tokens = np.asarray(tokens)
+        if tokens.ndim != 1 or not np.issubdtype(tokens.dtype, np.integer):
+            raise ValueError(
+                f"leaf tokens must be int arrays (N,), got {tokens.dtype} {tokens.shape}"
+            )
+        out = []
+        write(tree, tokens, out)
+        rows.append(out)
+    lengths = np.array([len(r) for r in rows], dtype=np.int64)
+    result = np.full((len(rows), int(lengths.max())), -1, dtype=np.int64)
+    for i, r in enumerate(rows):
+        result[i, result.shape[1] - len(r) :] = r
+    return result, lengths

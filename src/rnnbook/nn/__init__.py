@@ -6,8 +6,9 @@ are ``module.params[layer][direction][symbol]`` with the book's symbols as keys
 PyTorch's own modules and the NumPy dictionaries of ``rnnbook.scratch``.
 """
 
+from rnnbook.nn.deep import DeepRNN
 from rnnbook.nn.gru import GRU
 from rnnbook.nn.lstm import LSTM
 from rnnbook.nn.srn import SRN
 
-__all__ = ["GRU", "LSTM", "SRN"]
+__all__ = ["GRU", "LSTM", "SRN", "DeepRNN"]
