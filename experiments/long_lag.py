@@ -16,15 +16,14 @@ The runs are deterministic (one thread each), so they can go to parallel process
 (``--jobs``) without changing a number.
 """
 
-import argparse
-import csv
 import os
 import sys
 import time
-from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
 os.environ.setdefault("OMP_NUM_THREADS", "1")  # before NumPy and PyTorch: one thread each
+
+import _runner  # noqa: E402  (experiments/_runner.py, beside this script)
 
 HERE = Path(__file__).resolve().parent
 OUT = HERE / "results" / "long_lag.csv"
@@ -80,25 +79,12 @@ def run(config):
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--quick", action="store_true", help="two short runs only")
-    parser.add_argument("--jobs", type=int, default=2, help="parallel processes")
-    parser.add_argument("--out", type=Path, default=None, help="the CSV file to write")
-    args = parser.parse_args(argv)
+    args = _runner.parse_args(argv, __doc__, "two short runs only")
     out = args.out or (OUT_QUICK if args.quick else OUT)
     configs = configurations(args.quick)
     start = time.perf_counter()
-    if args.jobs > 1:
-        with ProcessPoolExecutor(args.jobs) as pool:
-            results = list(pool.map(run, configs))
-    else:
-        results = [run(c) for c in configs]
-    out.parent.mkdir(parents=True, exist_ok=True)
-    with out.open("w", newline="") as f:
-        writer = csv.DictWriter(f, fieldnames=FIELDS, lineterminator="\n")
-        writer.writeheader()
-        for rows in results:
-            writer.writerows(rows)
+    results = _runner.run_all(run, configs, args.jobs)
+    _runner.write_csv(out, FIELDS, [row for rows in results for row in rows])
     print(f"{len(results)} runs in {time.perf_counter() - start:.0f} s -> {out}")
     return 0
 

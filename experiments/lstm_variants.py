@@ -31,15 +31,14 @@ Every run is deterministic, so they can go to parallel processes (``--jobs``) wi
 changing a number; numbers are rounded to 4 significant digits.
 """
 
-import argparse
-import csv
 import os
 import sys
 import time
-from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
 os.environ.setdefault("OMP_NUM_THREADS", "1")  # before NumPy and torch: one thread each
+
+import _runner  # noqa: E402  (experiments/_runner.py, beside this script)
 
 HERE = Path(__file__).resolve().parent
 OUT = HERE / "results" / "lstm_variants.csv"
@@ -195,24 +194,12 @@ def run(config):
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--quick", action="store_true", help="a few small runs only")
-    parser.add_argument("--jobs", type=int, default=2, help="parallel processes")
-    parser.add_argument("--out", type=Path, default=None, help="the CSV file to write")
-    args = parser.parse_args(argv)
+    args = _runner.parse_args(argv, __doc__, "a few small runs only")
     out = args.out or (OUT.with_name("lstm_variants_quick.csv") if args.quick else OUT)
     configs = configurations(args.quick)
     start = time.perf_counter()
-    if args.jobs > 1:
-        with ProcessPoolExecutor(args.jobs) as pool:
-            rows = list(pool.map(run, configs))
-    else:
-        rows = [run(c) for c in configs]
-    out.parent.mkdir(parents=True, exist_ok=True)
-    with out.open("w", newline="") as fh:
-        writer = csv.DictWriter(fh, fieldnames=FIELDS, lineterminator="\n")
-        writer.writeheader()
-        writer.writerows(rows)
+    rows = _runner.run_all(run, configs, args.jobs)
+    _runner.write_csv(out, FIELDS, rows)
     print(f"{len(rows)} runs in {time.perf_counter() - start:.0f} s -> {out}")
     return 0
 

@@ -41,16 +41,14 @@ while another run shares the machine; the chapter does not read them, and measur
 timing with repeats instead.
 """
 
-import argparse
-import csv
 import os
 import sys
 import time
-from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
 os.environ.setdefault("OMP_NUM_THREADS", "1")  # before torch: one thread per process
 
+import _runner  # noqa: E402  (experiments/_runner.py, beside this script)
 import numpy as np  # noqa: E402
 import torch  # noqa: E402
 
@@ -285,29 +283,14 @@ def _timing_rows(x, H, repeat):
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--quick", action="store_true", help="two short runs only")
-    parser.add_argument("--jobs", type=int, default=2, help="parallel processes")
-    parser.add_argument("--out", type=Path, default=None, help="the CSV file to write")
-    args = parser.parse_args(argv)
-    if args.jobs < 1:
-        raise ValueError(f"--jobs must be an int >= 1, got {args.jobs}")
+    args = _runner.parse_args(argv, __doc__, "two short runs only")
     out = args.out or (OUT_QUICK if args.quick else OUT)
     configs = configurations(args.quick)
     start = time.perf_counter()
-    if args.jobs == 1:
-        results = [run(c) for c in configs]
-    else:
-        with ProcessPoolExecutor(args.jobs) as pool:
-            results = list(pool.map(run, configs))
+    results = _runner.run_all(run, configs, args.jobs)
     # timed after the training runs, alone, so that no other run competes for the cores
     results.append(timing(2, (8,)) if args.quick else timing())
-    out.parent.mkdir(parents=True, exist_ok=True)
-    with open(out, "w", newline="") as fh:
-        writer = csv.DictWriter(fh, fieldnames=COLUMNS, lineterminator="\n")
-        writer.writeheader()
-        for rows in results:
-            writer.writerows(rows)
+    _runner.write_csv(out, COLUMNS, [row for rows in results for row in rows])
     print(f"{len(configs)} runs in {time.perf_counter() - start:.0f} s -> {out}")
     return 0
 

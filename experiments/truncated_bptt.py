@@ -23,15 +23,15 @@ accuracies (rounded to 4 decimals), the accuracy on the first d steps at the end
   reweighted random cuts (c = 0.25, 0.5), seeds 0-4, 400 updates.
 """
 
-import argparse
 import json
 import os
 import sys
 import time
-from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
 os.environ.setdefault("OMP_NUM_THREADS", "1")  # before NumPy: one thread per process
+
+import _runner  # noqa: E402  (experiments/_runner.py, beside this script)
 
 HERE = Path(__file__).resolve().parent
 OUT = HERE / "results" / "truncated_bptt.json"
@@ -180,18 +180,11 @@ def run(config):
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--quick", action="store_true", help="a few small runs only")
-    parser.add_argument("--jobs", type=int, default=2, help="parallel processes")
-    parser.add_argument("--out", type=Path, default=OUT, help="the JSON file to write")
-    args = parser.parse_args(argv)
+    args = _runner.parse_args(argv, __doc__, "a few small runs only")
+    args.out = args.out or OUT
     configs = configurations(args.quick)
     start = time.perf_counter()
-    if args.jobs > 1:
-        with ProcessPoolExecutor(args.jobs) as pool:
-            results = list(pool.map(run, configs))
-    else:
-        results = [run(c) for c in configs]
+    results = _runner.run_all(run, configs, args.jobs)
     args.out.parent.mkdir(parents=True, exist_ok=True)
     record = {
         "script": "experiments/truncated_bptt.py" + (" --quick" if args.quick else ""),
