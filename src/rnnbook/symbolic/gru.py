@@ -77,7 +77,7 @@ from rnnbook.symbolic._proof import (
     vector,
 )
 from rnnbook.symbolic._proof import gradient as sympy_gradient
-from rnnbook.symbolic.model import loss_function
+from rnnbook.symbolic.model import StepLosses
 
 #: The gate function, undefined: sigma(a).
 sigma = sp.Function(r"\sigma")
@@ -196,7 +196,7 @@ def step(
 
 
 @dataclass(frozen=True)
-class SymbolicGRU:
+class SymbolicGRU(StepLosses):
     """A GRU unrolled over ``T`` steps with symbolic parameters, inputs and h_0.
 
     Attributes:
@@ -215,17 +215,6 @@ class SymbolicGRU:
     x: dict
     h: dict
     steps: dict
-
-    def total_loss(self):
-        """L = sum_t l_t(h_t), each l_t an undefined function of the H entries of h_t."""
-        return sum(loss_function(t)(*list(self.h[t])) for t in range(1, self.T + 1))
-
-    def dloss_dh(self, t: int) -> sp.ImmutableMatrix:
-        """dl_t/dh_t (H, 1): the named partial derivatives of l_t at h_t."""
-        args = list(self.h[t])
-        return sp.ImmutableMatrix(
-            [derivative_function(loss_function(t), i, self.H)(*args) for i in range(self.H)]
-        )
 
 
 @cached

@@ -77,7 +77,7 @@ from rnnbook.symbolic._proof import (
     prove,
     vector,
 )
-from rnnbook.symbolic.model import loss_function
+from rnnbook.symbolic.model import StepLosses
 
 #: The gate function (the logistic function in the book's cell), undefined here.
 sigma = sp.Function(r"\sigma")
@@ -158,7 +158,7 @@ def _gates(variant: str) -> tuple[str, ...]:
 
 
 @dataclass(frozen=True)
-class SymbolicLSTM:
+class SymbolicLSTM(StepLosses):
     """An LSTM cell unrolled over ``T`` steps with symbolic parameters, inputs and state.
 
     Attributes:
@@ -228,22 +228,6 @@ class SymbolicLSTM:
             s = self.step(t, h[t - 1], c[t - 1])
             h[t], c[t] = s["h"], s["c"]
         return h, c
-
-    def loss(self, t: int, h_t: sp.MatrixBase | None = None):
-        """``L_t = l_t(h_t)``, the undefined loss of step t."""
-        h_t = self.h[t] if h_t is None else h_t
-        return loss_function(t)(*list(h_t))
-
-    def total_loss(self):
-        """L = sum_t l_t(h_t)."""
-        return sum(self.loss(t) for t in range(1, self.T + 1))
-
-    def dloss_dh(self, t: int) -> sp.ImmutableMatrix:
-        """``dl_t/dh_t`` (H, 1) as named partial derivatives of the undefined ``l_t``."""
-        args = list(self.h[t])
-        return sp.ImmutableMatrix(
-            [derivative_function(loss_function(t), i, self.H)(*args) for i in range(self.H)]
-        )
 
     def params(self) -> dict:
         """Every parameter by the package's key ("W_i", ..., "p_o"), as SymPy matrices."""

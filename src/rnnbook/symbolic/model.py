@@ -29,7 +29,7 @@ from rnnbook.symbolic._proof import (
 
 # f is the activation (an undefined function) and fprime its derivative f';
 # both are exported for chapters that put numbers into a proof's expressions.
-__all__ = ["SymbolicSRN", "build_srn", "f", "fprime", "loss_function"]
+__all__ = ["StepLosses", "SymbolicSRN", "build_srn", "f", "fprime", "loss_function"]
 
 
 def loss_function(t: int) -> sp.FunctionClass:
@@ -37,8 +37,32 @@ def loss_function(t: int) -> sp.FunctionClass:
     return sp.Function(rf"\ell_{t}")
 
 
+class StepLosses:
+    """The losses of an unrolled model with states ``self.h[t]`` (H, 1), t = 1..T.
+
+    Each l_t is an undefined function of the H entries of h_t, so a proof that holds
+    holds for every differentiable per-step loss. Shared by the SRN, LSTM and GRU models.
+    """
+
+    def loss(self, t: int, h_t: sp.MatrixBase | None = None):
+        """``L_t = l_t(h_t)``: the undefined loss of step t at ``h_t`` (default: the model's)."""
+        h_t = self.h[t] if h_t is None else h_t
+        return loss_function(t)(*list(h_t))
+
+    def total_loss(self):
+        """(6.11)  L = sum_t L_t."""
+        return sum(self.loss(t) for t in range(1, self.T + 1))
+
+    def dloss_dh(self, t: int) -> sp.ImmutableMatrix:
+        """``dL_t/dh_t`` (H, 1): the named partial derivatives of ``l_t`` at ``h_t``."""
+        args = list(self.h[t])
+        return sp.ImmutableMatrix(
+            [derivative_function(loss_function(t), i, self.H)(*args) for i in range(self.H)]
+        )
+
+
 @dataclass(frozen=True)
-class SymbolicSRN:
+class SymbolicSRN(StepLosses):
     """An SRN unrolled over ``T`` steps with symbolic parameters and inputs.
 
     Attributes:
@@ -71,22 +95,6 @@ class SymbolicSRN:
             # (6.4)  h_t = f(z_t)                           (H, 1)
             h[t] = apply(f, z[t])
         return z, h
-
-    def loss(self, t: int, h_t: sp.MatrixBase | None = None):
-        """``L_t = l_t(h_t)``: the undefined loss of step t at ``h_t`` (default: the model's)."""
-        h_t = self.h[t] if h_t is None else h_t
-        return loss_function(t)(*list(h_t))
-
-    def total_loss(self):
-        """(6.11)  L = sum_t L_t."""
-        return sum(self.loss(t) for t in range(1, self.T + 1))
-
-    def dloss_dh(self, t: int) -> sp.ImmutableMatrix:
-        """``dL_t/dh_t`` (H, 1): the named partial derivatives of ``l_t`` at ``h_t``."""
-        args = list(self.h[t])
-        return sp.ImmutableMatrix(
-            [derivative_function(loss_function(t), i, self.H)(*args) for i in range(self.H)]
-        )
 
 
 def build_srn(
