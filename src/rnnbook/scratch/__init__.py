@@ -10,7 +10,7 @@ One module per idea, imported on demand (``from rnnbook.scratch import lstm``):
 - ``init``: the initialisations of the parameters;
 - ``stack``: deep and bidirectional networks built from any of the cells;
 - ``clockwork``: the clockwork RNN (Koutnik et al. 2014), modules updated on their own clocks;
-- ``recursive``: recursive networks and the child-sum Tree-LSTM over trees.
+- ``recursive``: recursive networks, the child-sum and the N-ary Tree-LSTM over trees.
 
 Each cell's module holds its whole computation: the step forward and backward and
 the loops over time. The activation functions live in ``_functions``; the cells'

@@ -24,7 +24,10 @@ paper's convention; :func:`recurrent_mask` returns that 0/1 mask M (H, H). The i
 matrix W has no zero blocks: its block row W_g simply belongs to module g and is used
 only at g's ticks.
 
-The mask in code. :func:`forward` uses M * U, so entries of U outside the mask have no
+The mask in code. :func:`step_forward` computes, for each module that ticks, only its rows
+and, in them, only the columns the mask keeps (module g's row of M is ones from the first
+unit of period T_g on), so it never builds M * U and skips the idle rows and the zero
+blocks; the result is that of (M * U)[a_t] h_{t-1}. Entries of U outside the mask have no
 effect on the outputs and :func:`backward` returns zero gradient for them
 (dU = M * sum_t dz_t^T h_{t-1}); a gradient step therefore keeps them at zero.
 
@@ -222,6 +225,13 @@ def _check_params(params, periods, D: int | None, dtype: str) -> int:
     return H // G
 
 
+def _active_blocks(k: int, periods: tuple, t: int) -> list:
+    """The modules that update at t, each as (g, c0): module g (0-based) and the first unit
+    it receives from. With non-decreasing periods the units with T_c >= T_g are those from
+    the first module of period T_g on, so module g's row of the mask is ones from c0 on."""
+    return [(g, k * periods.index(T)) for g, T in enumerate(periods) if t % T == 0]
+
+
 # ---- one step ------------------------------------------------------------------------
 
 
@@ -256,18 +266,28 @@ def step_forward(
         t = check_int("t", t, minimum=0)
     p = params
     k = p["U"].shape[0] // len(periods)
-    M = recurrent_mask(k, periods).astype(p["U"].dtype)  # (H, H), in the dtype of U
+    # the active modules at t, each with the first unit it receives from   [(g, c0), ...]
+    blocks = _active_blocks(k, periods, t)
     # the active units a_t: those of the modules with t mod T_g = 0   (H,) bools
     a = np.repeat(t % np.array(periods) == 0, k)
-    # the recurrent matrix that exists: M * U, block-upper-triangular   (H, H)
-    U_m = M * p["U"]
-    # (6.3) on the active rows:  z_t = (M*U)[a] h_{t-1} + W[a] x_t + b[a]   (B, |a|)
-    z = h_prev @ U_m[a].T + x_t @ p["W"][a].T + p["b"][a]
+    # (6.3) on the active rows, one module at a time and only over the columns that exist,
+    # units c0.. (the mask's ones in module g's rows of M * U):
+    #   z_t^g = U[g, c0:] h_{t-1}[c0:] + W_g x_t + b_g   (B, k) each, (B, |a|) together
+    z = np.concatenate(
+        [
+            h_prev[:, c0:] @ p["U"][g * k : (g + 1) * k, c0:].T
+            + x_t @ p["W"][g * k : (g + 1) * k].T
+            + p["b"][g * k : (g + 1) * k]
+            for g, c0 in blocks
+        ]
+        or [np.zeros((x_t.shape[0], 0), dtype=x_t.dtype)],  # no module ticks at t
+        axis=1,
+    )
     # the inactive modules keep their state:  h_t = h_{t-1} there   (B, H)
     h = h_prev.copy()
     # (6.4) on the active rows:  h_t[a] = f(z_t)
     h[:, a] = activate(activation, z)
-    cache = dict(cell=CELL, kind="step", x_t=x_t, h_prev=h_prev, a=a, z=z, h=h, M=M)
+    cache = dict(cell=CELL, kind="step", x_t=x_t, h_prev=h_prev, a=a, z=z, h=h, blocks=blocks)
     cache.update(params=params, periods=periods, activation=activation, t=t)
     return h, cache
 
@@ -291,23 +311,25 @@ def step_backward(dh_t, cache, *, check: bool = True):
         check_cache(cache, CELL, "step")
         h = cache["h"]
         check_array(dh_t, "dh_t", shape=h.shape, dims="(B, H)", dtype=dtype_name(h))
-    p, a, M = cache["params"], cache["a"], cache["M"]
+    p, a, blocks = cache["params"], cache["a"], cache["blocks"]
     x_t, h_prev, z = cache["x_t"], cache["h_prev"], cache["z"]
+    k = p["U"].shape[0] // len(cache["periods"])
     # the inactive units copy h_{t-1}: their gradient passes straight to h_{t-1}   (B, H)
     dh_prev = np.where(a, 0.0, dh_t).astype(dh_t.dtype)
     # (6.4)  h_t[a] = f(z_t):  dz_t = dh_t[a] * f'(z_t)   (B, |a|)
     dz = activate_backward(cache["activation"], dh_t[:, a], z, cache["h"][:, a])
-    # (6.3)  z_t = (M*U)[a] h_{t-1} + W[a] x_t + b[a]: only the active rows get gradient
-    dW = np.zeros_like(p["W"])
-    dW[a] = dz.T @ x_t  # (|a|, D)
-    dU = np.zeros_like(p["U"])
-    # through M * U: dU = M * (dz_t^T h_{t-1}), zero outside the mask   (|a|, H)
-    dU[a] = M[a] * (dz.T @ h_prev)
-    db = np.zeros_like(p["b"])
-    db[a] = dz.sum(axis=0)
-    # dx_t = dz_t W[a] (B, D),  dh_{t-1} += dz_t (M*U)[a] (B, H)
-    dx_t = dz @ p["W"][a]
-    dh_prev += dz @ (M * p["U"])[a]
+    # (6.3) module by module: only the active rows, and in them only the columns c0.. that
+    # exist, get gradient; dU is zero outside the mask
+    dW, dU, db = np.zeros_like(p["W"]), np.zeros_like(p["U"]), np.zeros_like(p["b"])
+    dx_t = np.zeros_like(x_t)
+    for i, (g, c0) in enumerate(blocks):
+        rows, dz_g = slice(g * k, (g + 1) * k), dz[:, i * k : (i + 1) * k]  # (B, k)
+        dW[rows] = dz_g.T @ x_t  # (k, D)
+        dU[rows, c0:] = dz_g.T @ h_prev[:, c0:]  # (k, H - c0)
+        db[rows] = dz_g.sum(axis=0)
+        # dx_t += dz_t^g W_g (B, D),  dh_{t-1}[c0:] += dz_t^g U[g, c0:] (B, H - c0)
+        dx_t += dz_g @ p["W"][rows]
+        dh_prev[:, c0:] += dz_g @ p["U"][rows, c0:]
     return dx_t, dh_prev, {"W": dW, "U": dU, "b": db}
 
 

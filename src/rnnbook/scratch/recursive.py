@@ -29,8 +29,10 @@ c_j = i_j * u_j; an internal node has children and no input, x_j = 0. The forget
 exist only at internal nodes, where W_f x_j = 0, so W_f is left out of the parameters.
 (Tai et al.'s dependency trees give every node a word; that case is not covered here.
 For constituency trees Tai et al. used the N-ary Tree-LSTM instead, with a matrix U per
-child position and forget gates that read all siblings; the child-sum form here ignores
-the order of the children.)
+child position and forget gates that read all siblings, their eqs (9)-(14):
+:func:`nary_tree_lstm_forward` and :func:`nary_tree_lstm_backward`. The child-sum form
+ignores the order of the children; the N-ary form needs exactly N of them at every
+internal node and tells them apart.)
 
 Trees. A tree is written with nested tuples: a leaf is an int, the index of its input in
 ``leaf_inputs`` (N, B, D); an internal node is a tuple of its children. ``((0, 1), (2, 3))``
@@ -185,6 +187,19 @@ def init_params(hidden_size: int, rng: np.random.Generator, *, dtype=np.float64)
     }
 
 
+def _check_leaf_size(leaf_inputs, params):
+    """A W of a well-formed (H, 2H) shape whose H is not the inputs' size D: say so."""
+    W = params.get("W") if isinstance(params, dict) else None
+    if not isinstance(W, np.ndarray) or W.ndim != 2 or W.shape[1] != 2 * W.shape[0]:
+        return  # check_params reports anything else
+    D, H = leaf_inputs.shape[2], W.shape[0]
+    if D != H:
+        raise ValueError(
+            f"leaf_inputs have size D = {D} but params['W'] has H = {H}: a leaf's state is its "
+            f"input, so D must equal H (W of shape (H, 2H) = ({D}, {2 * D}), got {W.shape})"
+        )
+
+
 def forward(tree, leaf_inputs, params, *, activation: str = "tanh"):
     """The recursive network over a binary tree, (6.57)-(6.59), node by node.
 
@@ -205,6 +220,7 @@ def forward(tree, leaf_inputs, params, *, activation: str = "tanh"):
     check_option("activation", activation, cells.ACTIVATIONS)
     nodes = _check_inputs(tree, leaf_inputs, arity=2)
     H = leaf_inputs.shape[2]
+    _check_leaf_size(leaf_inputs, params)  # D = H: a leaf's state is its input
     check_params(
         params,
         {"W": ((H, 2 * H), "(H, 2H)"), "b": ((H,), "(H,)")},
@@ -456,4 +472,199 @@ def tree_lstm_backward(d_root, cache):
             g["b_f"] += da_f.sum(axis=0)
             # dh_k: through h~_j (TL1) and through its own forget gate (TL3)   (B, H)
             dh[k] += dh_sum + da_f @ p["U_f"]
+    return dx, g
+
+
+# ---- the N-ary Tree-LSTM (Tai et al. 2015, section 3.2) --------------------------------
+
+
+def _nary_shapes(D: int, H: int, A: int) -> dict:
+    """key -> (shape, dims) of the N-ary Tree-LSTM with arity A (the paper's N)."""
+    shapes = {f"W_{g}": ((H, D), "(H, D)") for g in "iou"}
+    shapes.update({f"U_{g}": ((A, H, H), "(A, H, H)") for g in "iou"})
+    shapes["U_f"] = ((A, A, H, H), "(A, A, H, H)")
+    shapes.update({f"b_{g}": ((H,), "(H,)") for g in "ifou"})
+    return shapes
+
+
+def nary_tree_lstm_init_params(
+    input_size: int, hidden_size: int, arity: int, rng: np.random.Generator, *, dtype=np.float64
+) -> dict:
+    """Draw the parameters of the N-ary Tree-LSTM from U(-1/sqrt(H), 1/sqrt(H)).
+
+    Args:
+        input_size: D.  hidden_size: H.  arity: A, the number of children of every
+            internal node (Tai et al.'s N; 2 for binarised constituency trees).
+        rng: the generator.  dtype: float64 (default) or float32.
+
+    Returns:
+        dict with "W_i", "W_o", "W_u" (H, D); "U_i", "U_o", "U_u" (A, H, H), where
+        ``U_i[l]`` is the paper's U_l^(i) acting on the child in position l (0-based);
+        "U_f" (A, A, H, H), where ``U_f[k, l]`` is U_kl^(f), the matrix through which
+        child l's state reaches child k's forget gate; "b_i", "b_f", "b_o", "b_u" (H,)
+        (one b_f shared by the A forget gates, as in the paper). No W_f: inputs sit at
+        the leaves only, where there is no forget gate.
+
+    Raises:
+        ValueError: for a size or arity that is not an int >= 1, or a bad rng or dtype.
+    """
+    D, H = check_int("input_size", input_size), check_int("hidden_size", hidden_size)
+    A = check_int("arity", arity)
+    check_rng(rng)
+    return {
+        k: _init.uniform(rng, shape, H, dtype=dtype)
+        for k, (shape, _) in _nary_shapes(D, H, A).items()
+    }
+
+
+def nary_tree_lstm_forward(tree, leaf_inputs, params):
+    """The N-ary Tree-LSTM over a tree whose nodes all have A children, node by node.
+
+    With A the arity (the paper's N) and h_jl, c_jl the states of node j's child in
+    position l = 1..A, Tai et al. (2015) write
+
+        i_j  = sigma(W_i x_j + sum_l U_l^(i) h_jl + b_i)                      (9)
+        f_jk = sigma(W_f x_j + sum_l U_kl^(f) h_jl + b_f),   k = 1..A         (10)
+        o_j  = sigma(W_o x_j + sum_l U_l^(o) h_jl + b_o)                      (11)
+        u_j  = tanh(W_u x_j + sum_l U_l^(u) h_jl + b_u)                       (12)
+        c_j  = i_j * u_j + sum_l f_jl * c_jl                                  (13)
+        h_j  = o_j * tanh(c_j)                                                (14)
+
+    Unlike the child-sum form (TL1)-(TL7), each child position l has its own matrices
+    U_l^(i), U_l^(o), U_l^(u), so the order of the children matters, and child k's forget
+    gate reads every sibling's state through U_kl^(f), l = 1..A (A^2 matrices), not only
+    its own. As in :func:`tree_lstm_forward`, inputs sit at the leaves only: a leaf has
+    x_j and no children, so the sums over l vanish and c_j = i_j * u_j; an internal node
+    has A children and x_j = 0, so W_i, W_o, W_u act at the leaves only and W_f x_j
+    (which would act only where there are forget gates, at internal nodes) is left out.
+    Dropped with it: a word at an internal node (a dependency tree's head word), which
+    Tai et al.'s equations allow and constituency trees do not have.
+
+    Args:
+        tree: a tree of nested tuples whose internal nodes all have A children.
+        leaf_inputs: x (N, B, D), the inputs of the N leaves.
+        params: as from :func:`nary_tree_lstm_init_params`; A is read from "U_i".
+
+    Returns:
+        (h_root (B, H), cache); ``cache["h"]``, ``cache["c"]`` hold every node's h and c
+        in post-order (:func:`postorder`).
+
+    Raises:
+        ValueError: for a malformed tree, an internal node without exactly A children, a
+            tree whose leaves do not match N, a bad leaf_inputs, or params of the wrong
+            keys, shapes or dtype.
+    """
+    check_array(leaf_inputs, "leaf_inputs", shape=(None, None, None), dims="(N, B, D)")
+    D = leaf_inputs.shape[2]
+    # A and H are read from U_i (A, H, H), then every array is checked against (D, H, A)
+    check_keys(params, _nary_shapes(D, 1, 1))
+    check_array(params["U_i"], "params['U_i']", shape=(None, None, None), dims="(A, H, H)")
+    A, H = params["U_i"].shape[:2]
+    if A < 1 or H < 1:
+        raise ValueError(f"params['U_i'] (A, H, H) must have A, H >= 1, got shape {(A, H, H)}")
+    nodes = _check_inputs(tree, leaf_inputs, arity=A)
+    check_params(params, _nary_shapes(D, H, A), dtype=dtype_name(leaf_inputs))
+    p, x = params, leaf_inputs
+    h, c, steps = [], [], []
+    for kind, arg in nodes:
+        if kind == "leaf":
+            # a leaf has the input x_j and no children: the sums over l are 0
+            x_j = x[arg]  # (B, D)
+            a_i = x_j @ p["W_i"].T + p["b_i"]
+            a_o = x_j @ p["W_o"].T + p["b_o"]
+            a_u = x_j @ p["W_u"].T + p["b_u"]
+            f = []
+        else:
+            # an internal node: A children in order, no input (x_j = 0)
+            kids = arg
+            a_i = sum(h[kids[l]] @ p["U_i"][l].T for l in range(A)) + p["b_i"]
+            a_o = sum(h[kids[l]] @ p["U_o"][l].T for l in range(A)) + p["b_o"]
+            a_u = sum(h[kids[l]] @ p["U_u"][l].T for l in range(A)) + p["b_u"]
+            # (10)  f_jk = sigma(sum_l U_kl^(f) h_jl + b_f), one per child k   each (B, H)
+            f = [
+                sigmoid(sum(h[kids[l]] @ p["U_f"][k, l].T for l in range(A)) + p["b_f"])
+                for k in range(A)
+            ]
+        # (9)  i_j = sigma(W_i x_j + sum_l U_l^(i) h_jl + b_i)   (B, H)
+        i = sigmoid(a_i)
+        # (11)  o_j = sigma(W_o x_j + sum_l U_l^(o) h_jl + b_o)   (B, H)
+        o = sigmoid(a_o)
+        # (12)  u_j = tanh(W_u x_j + sum_l U_l^(u) h_jl + b_u)   (B, H)
+        u = np.tanh(a_u)
+        # (13)  c_j = i_j * u_j + sum_l f_jl * c_jl   (B, H)
+        c_j = i * u
+        if kind == "node":
+            c_j = c_j + sum(f[l] * c[arg[l]] for l in range(A))
+        # (14)  h_j = o_j * tanh(c_j)   (B, H)
+        tanh_c = np.tanh(c_j)
+        h.append(o * tanh_c)
+        c.append(c_j)
+        steps.append(dict(kind=kind, arg=arg, i=i, o=o, u=u, f=f, tanh_c=tanh_c))
+    cache = dict(kind="nary_tree_lstm", nodes=nodes, h=h, c=c, steps=steps, x=x, params=params)
+    return h[-1], cache
+
+
+def nary_tree_lstm_backward(d_root, cache):
+    """Backpropagation through structure for :func:`nary_tree_lstm_forward`.
+
+    Args:
+        d_root: dL/dh_root (B, H).
+        cache: from :func:`nary_tree_lstm_forward`.
+
+    Returns:
+        (d_leaf_inputs (N, B, D), grads keyed like the params).
+
+    Raises:
+        ValueError: when ``cache`` is not from :func:`nary_tree_lstm_forward`, or
+            ``d_root`` does not match the root state's shape and dtype.
+    """
+    _check_cache(cache, "nary_tree_lstm")
+    nodes, h, c, x, p = cache["nodes"], cache["h"], cache["c"], cache["x"], cache["params"]
+    check_state_grad(d_root, h[-1], "d_root")
+    A = p["U_i"].shape[0]
+    g = {k: np.zeros_like(v) for k, v in p.items()}
+    dx = np.zeros_like(x)
+    # dh[j], dc[j]: dL/dh_j and dL/dc_j, filled in from the node's parent
+    dh = [np.zeros_like(h_j) for h_j in h]
+    dc = [np.zeros_like(c_j) for c_j in c]
+    dh[-1] = d_root
+    for j in reversed(range(len(nodes))):
+        s = cache["steps"][j]
+        i, o, u, f, tanh_c = s["i"], s["o"], s["u"], s["f"], s["tanh_c"]
+        # (14)  h_j = o_j * tanh(c_j):  do_j = dh_j * tanh(c_j),
+        # dc_j += dh_j * o_j * (1 - tanh(c_j)^2)   (B, H)
+        do = dh[j] * tanh_c
+        dc_j = dc[j] + dh[j] * o * (1 - tanh_c**2)
+        # (13)  c_j = i_j * u_j + sum_l f_jl * c_jl:  di_j = dc_j * u_j,  du_j = dc_j * i_j
+        di, du = dc_j * u, dc_j * i
+        # (9), (11), (12): sigma' = sigma (1 - sigma), tanh' = 1 - tanh^2   (B, H)
+        da = {"i": di * i * (1 - i), "o": do * o * (1 - o), "u": du * (1 - u**2)}
+        for gate in "iou":
+            # db_* += sum_B da_*   (H,)
+            g[f"b_{gate}"] += da[gate].sum(axis=0)
+        if s["kind"] == "leaf":
+            x_j = x[s["arg"]]
+            for gate in "iou":
+                # (9), (11), (12) at a leaf: dW_* += da_*^T x_j   (H, D)
+                g[f"W_{gate}"] += da[gate].T @ x_j
+            # dx_j = sum over the gates of da_* W_*   (B, D)
+            dx[s["arg"]] = sum(da[gate] @ p[f"W_{gate}"] for gate in "iou")
+            continue
+        kids = s["arg"]
+        # (10)  f_jk = sigma(a_fk):  da_fk = dc_j * c_jk * f_jk (1 - f_jk)   (B, H)
+        da_f = [dc_j * c[kids[k]] * f[k] * (1 - f[k]) for k in range(A)]
+        for k in range(A):
+            # (13)  dc_jk += dc_j * f_jk   (B, H)
+            dc[kids[k]] += dc_j * f[k]
+            g["b_f"] += da_f[k].sum(axis=0)
+        for l in range(A):
+            h_l = h[kids[l]]
+            for gate in "iou":
+                # (9), (11), (12): dU_l^(*) += da_*^T h_jl (H, H);  dh_jl += da_* U_l^(*)
+                g[f"U_{gate}"][l] += da[gate].T @ h_l
+                dh[kids[l]] += da[gate] @ p[f"U_{gate}"][l]
+            for k in range(A):
+                # (10): dU_kl^(f) += da_fk^T h_jl (H, H);  dh_jl += da_fk U_kl^(f)   (B, H)
+                g["U_f"][k, l] += da_f[k].T @ h_l
+                dh[kids[l]] += da_f[k] @ p["U_f"][k, l]
     return dx, g

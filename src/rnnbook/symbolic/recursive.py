@@ -16,10 +16,14 @@ leaves as inputs (``start="zero"``), does not hold: the chain has one compositio
 than the SRN has steps, and its first leaf enters as a state, not through W.
 
 The proof holds for every differentiable f (f is undefined) at the stated sizes, with
-D = H, since a leaf's state is its input.
+D = H, since a leaf's state is its input. :func:`chain_step_any_size` proves the one step
+on which an induction over the chain rests for every H at once, with matrix symbols of a
+symbolic size (it is not registered in ``all_proofs``, whose checks work entry by entry).
 """
 
 from __future__ import annotations
+
+import sympy as sp
 
 from rnnbook.symbolic._proof import Proof, apply, cached, check_choice, check_size, f, prove
 from rnnbook.symbolic.model import build_srn
@@ -71,6 +75,48 @@ def chain_is_srn(hidden_size: int = 2, leaves: int = 4, *, start: str = "first_l
         model.h[model.T],
         source="003 exercise 6-4 (line 560), (6.57)-(6.59) (lines 511-515), (6.3)-(6.4)",
         note=f"H = D = {H}, n = {n} leaves; f undefined; start = {start}.",
+    )
+
+
+def chain_step_any_size(*, blocks: str = "[U | W]") -> Proof:
+    """One composition of the chain is one SRN step, for every size H (matrix symbols).
+
+    The recursive network's pre-activation at a chain node is its matrix, the block row
+    ``blocks``, times the block column [h; x] of the previous state and the new leaf, plus b;
+    SymPy's ``block_collapse`` multiplies the blocks out, and the result must be the SRN's
+    U h + W x + b, with U, W (H, H), h, x, b (H, 1) matrix symbols of a symbolic H. The
+    verdict is that lhs - rhs reduces to the zero matrix. Equal pre-activations give equal
+    states f(.) for every f, and with h_0 = x_1 an induction over the nodes gives exercise
+    6-4 for every H and every number of leaves.
+
+    Args:
+        blocks: ``"[U | W]"`` (the tie of the exercise: holds) or ``"[W | U]"`` (the blocks
+            exchanged, a planted error: does not hold).
+    """
+    check_choice("blocks", blocks, ("[U | W]", "[W | U]"))
+    H = sp.Symbol("H", integer=True, positive=True)
+    U, W = sp.MatrixSymbol("U", H, H), sp.MatrixSymbol("W", H, H)
+    h, x, b = (sp.MatrixSymbol(name, H, 1) for name in ("h", "x", "b"))
+    row = sp.BlockMatrix([[U, W]] if blocks == "[U | W]" else [[W, U]])
+    lhs = sp.block_collapse(row * sp.BlockMatrix([[h], [x]])) + b
+    rhs = U * h + W * x + b
+    diff = (lhs - rhs).doit()
+    holds = diff == 0 or isinstance(diff, sp.ZeroMatrix)
+    method = (
+        "block_collapse: lhs - rhs reduces to the zero matrix, for a symbolic size H"
+        if holds
+        else f"block_collapse: lhs - rhs reduces to {diff}, not the zero matrix"
+    )
+    return Proof(
+        f"recursive.chain_step_any_size[{blocks}]",
+        rf"{sp.latex(row)} \begin{{bmatrix}} h \\ x \end{{bmatrix}} + b = U h + W x + b"
+        r"\ \text{for every } H",
+        lhs,
+        rhs,
+        holds,
+        method,
+        source="003 exercise 6-4 (line 560), (6.57)-(6.59), (6.3)-(6.4)",
+        note="U, W (H, H); h, x, b (H, 1); H a symbol.",
     )
 
 
