@@ -8,6 +8,7 @@ PyTorch by plain recursion over the nested tuples (not through ``postorder``).
 import numpy as np
 import pytest
 import torch
+from trees import random_tree
 
 from rnnbook import gradcheck
 from rnnbook.scratch import recursive as rec
@@ -17,20 +18,6 @@ from rnnbook.scratch import srn
 BINARY = [0, (0, 1), ((0, 1), (2, 3)), rec.chain(4), (0, ((1, 2), 3)), ((0, (1, 2)), (3, 4))]
 #: trees with any number of children: the binary ones and nodes of 1 and 3 children
 NARY = [*BINARY, (0,), ((0, 1, 2),), (0, (1, 2, 3), 4), (((0,), 1), 2)]
-
-
-def random_tree(n: int, rng, max_children: int = 2):
-    """A random tree over leaves 0..n-1, in order: each node splits its range at random."""
-
-    def build(lo, hi):
-        if hi - lo == 1:
-            return lo
-        k = int(rng.integers(2, min(max_children, hi - lo) + 1))
-        cuts = sorted(int(c) for c in rng.choice(np.arange(lo + 1, hi), k - 1, replace=False))
-        bounds = [lo, *cuts, hi]
-        return tuple(build(a, b) for a, b in zip(bounds[:-1], bounds[1:], strict=True))
-
-    return build(0, n)
 
 
 def _n_leaves(tree):
