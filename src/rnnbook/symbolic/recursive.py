@@ -68,9 +68,10 @@ def chain_is_srn(hidden_size: int = 2, leaves: int = 4, *, start: str = "first_l
     root = compose(_chain(n), inputs, W, model.b)
     return prove(
         f"recursive.chain_is_srn[{start}]",
-        r"f\left(W \begin{bmatrix} \cdots f\left(W \begin{bmatrix} x_1 \\ x_2 \end{bmatrix}"
-        r" + b\right) \cdots \\ x_n \end{bmatrix} + b\right) = h_{n-1}"
-        r"\ \text{of (6.3)-(6.4) with } W = [U \mid W],\ h_0 = x_1",
+        r"f\left(W_{\mathrm{rec}} \begin{bmatrix} \cdots f\left(W_{\mathrm{rec}}"
+        r" \begin{bmatrix} x_1 \\ x_2 \end{bmatrix} + b\right) \cdots \\ x_n \end{bmatrix}"
+        r" + b\right) = h_{n-1}"
+        r"\ \text{of (6.3)-(6.4) with } W_{\mathrm{rec}} = [U \mid W],\ h_0 = x_1",
         root,
         model.h[model.T],
         source="003 exercise 6-4 (line 560), (6.57)-(6.59) (lines 511-515), (6.3)-(6.4)",
