@@ -8,6 +8,7 @@
 #   make outputs  re-execute every notebook in place and store its outputs (after a change)
 #   make bench    time the implementations side by side (benchmarks/results.md)
 #   make experiments  rerun every experiment script in full and rewrite experiments/results/
+#   make assignments  the course assignments' student versions and autograder files (nbgrader)
 #   make clean    remove the build and caches (keeps .venv); distclean also .venv
 
 PYTHON ?= python3
@@ -16,7 +17,8 @@ BIN    := $(VENV)/bin
 MATHJAX_VERSION := 3.2.2
 OFFLINE := _build/offline/mathjax
 
-.PHONY: book test test-threads lab bench experiments outputs clean distclean render-offline
+.PHONY: book test test-threads lab bench experiments outputs clean distclean render-offline \
+        assignments
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -46,7 +48,7 @@ book: $(VENV)/.stamp-book $(OFFLINE)/tex-mml-chtml.js
 # libraries' default threads, one notebook at a time, to show it.
 NBVAL := --nbval --nbval-current-env --nbval-sanitize-with tests/nbval_sanitize.cfg
 
-test: $(VENV)/.stamp-test
+test: $(VENV)/.stamp-test $(VENV)/.stamp-assignments
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check src tests benchmarks
 	OMP_NUM_THREADS=1 $(BIN)/python -m pytest -n 2 --dist loadfile $(NBVAL)
@@ -77,6 +79,20 @@ EXPERIMENTS := truncated_bptt long_lag lstm_variants lstm_vs_gru fill_in_blank e
 
 experiments: $(VENV)/.stamp-test
 	for e in $(EXPERIMENTS); do OMP_NUM_THREADS=1 $(BIN)/python experiments/$$e.py || exit 1; done
+
+# The course assignments (assignments/source/<name>/<name>.ipynb, in nbgrader's format): a course
+# folder in _build/assignments with the student versions (release/) and the gradebook the
+# autograder reads; a teacher then runs nbgrader there (book/how_to_use.md, "Teaching").
+ASSIGNMENTS := $(sort $(notdir $(wildcard assignments/source/*)))
+
+assignments: $(VENV)/.stamp-assignments
+	rm -rf _build/assignments
+	mkdir -p _build/assignments
+	cp -r assignments/source assignments/nbgrader_config.py _build/assignments/
+	cd _build/assignments && for a in $(ASSIGNMENTS); do \
+	  PATH=$(CURDIR)/$(BIN):$$PATH $(CURDIR)/$(BIN)/nbgrader generate_assignment $$a --force \
+	  || exit 1; done
+	@echo "Student versions: $(CURDIR)/_build/assignments/release"
 
 clean:
 	rm -rf _build .pytest_cache .ruff_cache .hypothesis
