@@ -72,6 +72,53 @@ def bptt_full(x, y, params, h0):
             {"test_full"},
         ),
     ),
+    "recursive_tree": dict(
+        bugs=[
+            # the children's halves of the gradient exchanged: the left child gets the right's
+            (
+                "bug_children",
+                "tree_backward",
+                "dh[left] += d_stacked[:, :H]\n        dh[right] += d_stacked[:, H:]",
+                "dh[left] += d_stacked[:, H:]\n        dh[right] += d_stacked[:, :H]",
+                {"test_backward"},
+            ),
+            # the shared W's gradient overwritten at each node instead of summed over the nodes
+            (
+                "bug_shared",
+                "tree_backward",
+                'grads["W"] += da.T @ stacked',
+                'grads["W"] = da.T @ stacked',
+                {"test_backward"},
+            ),
+            # exercise 6-4 with the blocks of W exchanged: U = W_2, W = W_1
+            (
+                "bug_blocks",
+                "chain_as_srn",
+                '{"U": params["W"][:, :H].copy(), "W": params["W"][:, H:].copy()}',
+                '{"U": params["W"][:, H:].copy(), "W": params["W"][:, :H].copy()}',
+                {"test_chain"},
+            ),
+        ],
+        # a backward pass that hands the work to the book's implementation
+        cheat=(
+            "tree_backward",
+            """\
+from rnnbook.scratch import recursive as book
+
+
+def tree_backward(d_root, tree, leaf_inputs, params, states):
+    _, cache = book.forward(tree, leaf_inputs, params)
+    return book.backward(d_root, cache)
+""",
+            {"test_backward"},
+        ),
+        scaled=(
+            "tree_backward",
+            "return d_leaf_inputs, grads",
+            "return {f}(d_leaf_inputs), {{k: {f}(v) for k, v in grads.items()}}",
+            {"test_backward"},
+        ),
+    ),
     "rtrl": dict(
         bugs=[
             # a missing transpose: U^T S_{t-1} carried instead of U S_{t-1}
@@ -145,6 +192,54 @@ def srn_step_backward(dh_t, cache):
             "return dx_t, dh_prev, grads",
             "return {f}(dx_t), {f}(dh_prev), {{k: {f}(v) for k, v in grads.items()}}",
             {"test_step_backward", "test_backward"},
+        ),
+    ),
+    "gru_step": dict(
+        bugs=[
+            # a wrong sign in the update gate's derivative: dh_t/dz_t = h_{t-1} - h~_t for "keep"
+            (
+                "bug_sign",
+                "gru_step_backward",
+                "dz = dh_t * (h_prev - h_tilde)",
+                "dz = dh_t * (h_tilde - h_prev)",
+                {"test_backward_before", "test_backward_after"},
+            ),
+            # the reset gate missing in the candidate's backward: d(r * h_{t-1})/dh_{t-1} taken as 1
+            (
+                "bug_reset",
+                "gru_step_backward",
+                "dh_prev = dh_prev + d_rh * r",
+                "dh_prev = dh_prev + d_rh",
+                {"test_backward_before"},
+            ),
+            # only the update gate's bias negated: "replace" is then another cell
+            (
+                "bug_mapping",
+                "replace_params",
+                'for key in ("W_z", "U_z", "b_z"):',
+                'for key in ("b_z",):',
+                {"test_keep_is_replace"},
+            ),
+        ],
+        # a backward step that hands the work to the book's implementation, through an alias
+        cheat=(
+            "gru_step_backward",
+            """\
+from rnnbook.scratch.gru import step_backward as book_backward
+
+
+def gru_step_backward(dh_t, cache):
+    options = {"reset": cache["reset"], "update": cache["update"]}
+    ref = {**cache, "cell": "gru", "kind": "step", "options": options}
+    return book_backward(dh_t, ref, check=False)
+""",
+            {"test_backward_before", "test_backward_after"},
+        ),
+        scaled=(
+            "gru_step_backward",
+            "return dx_t, dh_prev, grads",
+            "return {f}(dx_t), {f}(dh_prev), {{k: {f}(v) for k, v in grads.items()}}",
+            {"test_backward_before", "test_backward_after"},
         ),
     ),
     "lstm_step": dict(
@@ -401,7 +496,7 @@ def test_the_grades(course):
     total = sum(m for _, m in course.scores["solved"].values())
     for student, scores in course.scores.items():
         got = sum(s for s, _ in scores.values())
-        print(f"{course.name:10s} {student:15s} {got:g} / {total:g}")
+        print(f"{course.name:14s} {student:15s} {got:g} / {total:g}")
     for student, lost in course.expected_lost.items():
         scores = course.scores[student]
         assert set(scores) == graded
