@@ -57,6 +57,17 @@ def test_no_errors_or_warnings_are_stored(path):
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=_ids(NOTEBOOKS))
+def test_no_progress_bar_is_stored(path):
+    """Progress bars (rnnbook.train.progress_range) show timings: they must leave no trace."""
+    for i, cell in enumerate(_code_cells(_load(path))):
+        for output in cell["outputs"]:
+            text = "".join(output.get("text", "")) + "".join(
+                "".join(v) for v in output.get("data", {}).values() if isinstance(v, (str, list))
+            )
+            assert "it/s]" not in text and "s/it]" not in text, f"cell {i} stores a progress bar"
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=_ids(NOTEBOOKS))
 def test_no_machine_specific_text_is_stored(path):
     """Absolute paths and memory addresses would differ on a reader's machine."""
     text = path.read_text(encoding="utf-8")

@@ -87,6 +87,50 @@ def test_no_progress_output_by_default(capsys):
     assert captured.out == "" and captured.err == ""
 
 
+def test_progress_range_counts_and_erases_its_bar_in_a_script(capsys):
+    assert list(train.progress_range(5, desc="x")) == [0, 1, 2, 3, 4]
+    assert list(train.progress_range(3, enabled=False)) == [0, 1, 2]
+    assert capsys.readouterr().out == ""  # the bar never writes to stdout
+
+
+class _FakeHandle:
+    def __init__(self):
+        self.shown = []
+
+    def update(self, bundle, raw):
+        assert raw
+        self.shown.append(bundle)
+
+
+def test_the_notebook_bar_shows_progress_then_leaves_an_empty_display(monkeypatch):
+    """In a kernel the bar draws into a display that is emptied when the loop ends."""
+    handle = _FakeHandle()
+    monkeypatch.setattr(train, "_in_notebook", lambda: True)
+    monkeypatch.setattr(
+        train._CellDisplay, "__init__", lambda self: setattr(self, "_handle", handle)
+    )
+    for _ in train.progress_range(4, desc="steps"):
+        pass
+    texts = [b["text/plain"] for b in handle.shown]
+    assert any("steps" in t and "%" in t for t in texts), texts
+    assert handle.shown[-1] == {"text/plain": "", "text/html": ""}
+
+
+@pytest.mark.parametrize(
+    "kwargs, match",
+    [
+        ({"total": -1}, "total"),
+        ({"total": 2.0}, "total"),
+        ({"desc": 3}, "desc"),
+        ({"enabled": "yes"}, "enabled"),
+    ],
+)
+def test_progress_range_bad_arguments(kwargs, match):
+    args = {"total": 3} | kwargs
+    with pytest.raises(ValueError, match=match):
+        train.progress_range(args.pop("total"), **args)
+
+
 @pytest.mark.parametrize(
     "kwargs, match",
     [

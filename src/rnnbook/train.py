@@ -13,14 +13,21 @@ global norm to ``clip`` (when given), take one optimiser step. The losses and th
 norms before clipping are kept in a :class:`History` for plots.
 
 Given the same seeds, the same batches and the same thread count, two runs give the same
-numbers. A progress bar (``tqdm``) is off unless ``progress=True``: it writes to stderr.
+numbers. A progress bar (``tqdm``) is off unless ``progress=True``; :func:`progress_range` makes
+the same bar for a loop written by hand.
+
+In a notebook the bar is drawn in a display area of the cell's output that is emptied
+again when the loop ends, so a stored notebook holds no trace of it: the stored output is
+the same on every run, and nbval's strict comparison is not disturbed by timings. Outside
+a notebook the bar goes to stderr, as ``tqdm`` does by default.
 """
 
+import html
 import math
 from dataclasses import dataclass, field
 
 import torch
-from tqdm import trange
+from tqdm import tqdm
 
 OPTIMIZERS = {"adam": torch.optim.Adam, "sgd": torch.optim.SGD}
 
@@ -47,6 +54,62 @@ class History:
                 total -= self.loss[i - window]
             out.append(total / min(i + 1, window))
         return out
+
+
+class _CellDisplay:
+    """A file-like target for ``tqdm`` that draws into one display area of a notebook cell.
+
+    The area starts empty and is emptied again when the bar closes (``leave=False`` makes
+    ``tqdm`` erase its line), so what a notebook stores is an empty display, whatever the
+    timings were. nbval ignores display updates and compares the first, empty, version.
+    """
+
+    _EMPTY = {"text/plain": "", "text/html": ""}
+
+    def __init__(self):
+        from IPython.display import display
+
+        self._handle = display(self._EMPTY, raw=True, display_id=True)
+
+    def write(self, text):
+        line = text.replace("\r", "\n").strip().split("\n")[-1].strip() if text else ""
+        if not line:
+            self._handle.update(self._EMPTY, raw=True)
+        else:
+            html_line = f"<pre>{html.escape(line)}</pre>"
+            self._handle.update({"text/plain": line, "text/html": html_line}, raw=True)
+
+    def flush(self):
+        pass
+
+
+def _in_notebook() -> bool:
+    """True inside a Jupyter kernel (JupyterLab, nbval, nbclient), False in a script."""
+    try:
+        from IPython import get_ipython
+    except ImportError:
+        return False
+    shell = get_ipython()
+    return shell is not None and hasattr(shell, "kernel")
+
+
+def progress_range(total: int, *, desc: str | None = None, enabled: bool = True):
+    """``range(total)`` with a ``tqdm`` progress bar that leaves nothing in stored output.
+
+    Use it for training loops written by hand: ``for step in progress_range(steps, desc="LSTM")``.
+    In a notebook the bar lives in a display area that is emptied when the loop ends; in a
+    script it writes to stderr and is erased at the end. ``enabled=False`` shows nothing.
+    """
+    if isinstance(total, bool) or not isinstance(total, int) or total < 0:
+        raise ValueError(f"total must be an int >= 0, got {total!r}")
+    if desc is not None and not isinstance(desc, str):
+        raise ValueError(f"desc must be a str or None, got {type(desc).__name__}")
+    if not isinstance(enabled, bool):
+        raise ValueError(f"enabled must be True or False, got {enabled!r}")
+    file = _CellDisplay() if enabled and _in_notebook() else None
+    return tqdm(
+        range(total), desc=desc, disable=not enabled, leave=False, file=file, mininterval=0.5
+    )
 
 
 def _check_positive(name, value, allow_none=False):
@@ -92,7 +155,7 @@ def fit(
         optimizer: ``"adam"`` (default) or ``"sgd"``.
         clip: maximum global norm of the gradient (gradient clipping, 梯度截断), or None.
         weight_decay: L2 penalty passed to the optimiser, >= 0.
-        progress: show a ``tqdm`` progress bar (on stderr); off by default.
+        progress: show a ``tqdm`` progress bar (see :func:`progress_range`); off by default.
 
     Returns:
         A :class:`History` with the loss and the gradient norm of every step.
@@ -124,7 +187,7 @@ def fit(
     opt = OPTIMIZERS[optimizer](params, lr=lr, weight_decay=weight_decay)
     history = History()
     model.train()
-    for step in trange(steps, disable=not progress, leave=False):
+    for step in progress_range(steps, enabled=progress):
         opt.zero_grad(set_to_none=True)
         loss = loss_fn(model, source(step))
         if not isinstance(loss, torch.Tensor) or loss.dim() != 0 or not loss.is_floating_point():
