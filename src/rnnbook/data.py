@@ -1047,3 +1047,16 @@ def expression_sequences(trees, leaf_tokens, *, n_digits=10, notation="infix"):
     for i, r in enumerate(rows):
         result[i, result.shape[1] - len(r) :] = r
     return result, lengths
+
+
+# Chapter 10: the applications' datasets, one block per section.
+
+# -- 10.1 and 10.7: a character corpus from Python's own documentation; click sequences --
+
+# -- 10.2: a parallel corpus of numbers and dates --
+
+# -- 10.3 and 10.5: generated reviews; a tagging task --
+
+# -- 10.4: strings of scikit-learn's handwritten digits --
+
+# -- 10.6: generated videos and scenes --
