@@ -107,6 +107,23 @@ def test_every_toc_entry_exists_and_every_chapter_is_in_the_toc():
             assert str(notebook.relative_to(ROOT).with_suffix("")) in listed, notebook
 
 
+def test_every_assignment_is_linked_from_the_chapter_it_follows():
+    """Each assignment folder is named on the opening cell of a chapter, with a link."""
+    names = sorted(p.name for p in (ROOT / "assignments" / "source").iterdir() if p.is_dir())
+    assert names, "no assignments found"
+    openings = {}
+    for nb_path in sorted((ROOT / "chapters").rglob("*.ipynb")):
+        cells = json.loads(nb_path.read_text(encoding="utf-8"))["cells"]
+        openings[nb_path.name] = "".join(cells[0]["source"])
+    for name in names:
+        linking = [
+            page
+            for page, text in openings.items()
+            if f"**Assignment.** `{name}`" in text and "<sec-assignments>`" in text
+        ]
+        assert linking, f"no chapter links to the assignment {name!r}"
+
+
 def test_required_pages_exist():
     for page in ("intro", "how_to_use", "notation", "glossary", "notes_on_sources", "bibliography"):
         assert (ROOT / "book" / f"{page}.md").is_file(), page
