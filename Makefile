@@ -2,7 +2,8 @@
 # make, and (for `make book`) npm, which fetches MathJax from the npm registry.
 #
 #   make book     build the HTML book into _build/html (zero warnings allowed)
-#   make test     ruff, the unit tests, and nbval (strict) over every notebook
+#   make test     ruff, the unit tests, nbval (strict) over every notebook, and the built book
+#                 checked in a browser (chromium through Playwright; axe-core for accessibility)
 #   make test-threads  nbval again with the default thread count (numbers must not move)
 #   make lab      JupyterLab on chapters/ with the book's kernel
 #   make outputs  re-execute every notebook in place and store its outputs (after a change)
@@ -17,7 +18,7 @@ BIN    := $(VENV)/bin
 MATHJAX_VERSION := 3.2.2
 OFFLINE := _build/offline/mathjax
 
-.PHONY: book test test-threads lab bench experiments outputs clean distclean render-offline \
+.PHONY: browser book test test-threads lab bench experiments outputs clean distclean render-offline \
         assignments
 
 $(BIN)/python:
@@ -48,7 +49,26 @@ book: $(VENV)/.stamp-book $(OFFLINE)/tex-mml-chtml.js
 # libraries' default threads, one notebook at a time, to show it.
 NBVAL := --nbval --nbval-current-env --nbval-sanitize-with tests/nbval_sanitize.cfg
 
-test: $(VENV)/.stamp-test $(VENV)/.stamp-assignments
+# The browser checks (tests/test_browser.py) need the built book, axe-core (accessibility
+# rules, from the npm registry) and Debian's chromium, driven by Playwright for Python.
+AXE_VERSION := 4.14.1
+AXE := _build/npm-axe/node_modules/axe-core/axe.min.js
+
+$(AXE):
+	npm install --silent --no-audit --no-fund --prefix _build/npm-axe axe-core@$(AXE_VERSION)
+
+# chromium (and a font for the Chinese terms) is installed when run as root, as CI runs;
+# otherwise the browser checks skip and say how to install it.
+browser:
+	@if ! command -v chromium >/dev/null 2>&1; then \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	    apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium fonts-noto-cjk; \
+	  else \
+	    echo "chromium is missing: the browser checks will skip (as root: apt-get install chromium fonts-noto-cjk)"; \
+	  fi; \
+	fi
+
+test: $(VENV)/.stamp-test $(VENV)/.stamp-assignments book $(AXE) browser
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check src tests benchmarks
 	OMP_NUM_THREADS=1 $(BIN)/python -m pytest -n 2 --dist loadfile $(NBVAL)
