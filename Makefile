@@ -95,7 +95,7 @@ bench: $(VENV)/.stamp-test
 # The experiments too large for a notebook: each script is deterministic given its seeds
 # and writes its results into experiments/results/, which the chapters load. make test
 # reruns each one at a reduced size against a stored reduced-size result.
-EXPERIMENTS := truncated_bptt long_lag lstm_variants lstm_vs_gru fill_in_blank expressions clockwork
+EXPERIMENTS := truncated_bptt long_lag lstm_variants lstm_vs_gru fill_in_blank expressions clockwork cnn_lstm translation
 
 experiments: $(VENV)/.stamp-test
 	for e in $(EXPERIMENTS); do OMP_NUM_THREADS=1 $(BIN)/python experiments/$$e.py || exit 1; done

@@ -15,7 +15,7 @@ CJK = re.compile(r"[\u4e00-\u9fff]")
 def _page_texts() -> dict[str, str]:
     texts = {
         str(p.relative_to(ROOT)): p.read_text(encoding="utf-8")
-        for p in (ROOT / "book").glob("*.md")
+        for p in [*(ROOT / "book").glob("*.md"), *(ROOT / "chapters").rglob("*.md")]
     }
     for nb_path in (ROOT / "chapters").rglob("*.ipynb"):
         nb = json.loads(nb_path.read_text(encoding="utf-8"))

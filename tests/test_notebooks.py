@@ -68,6 +68,19 @@ def test_no_progress_bar_is_stored(path):
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=_ids(NOTEBOOKS))
+def test_a_captioned_figure_cell_shows_one_figure_and_no_progress_bar(path):
+    """myst-nb gives a cell's caption and label to each of its displays: with a second one (a
+    second figure, or the empty display a progress bar leaves) the label is defined twice."""
+    for i, cell in enumerate(_code_cells(_load(path))):
+        if "figure" not in cell["metadata"].get("mystnb", {}):
+            continue
+        displays = [
+            o for o in cell["outputs"] if o["output_type"] in ("display_data", "execute_result")
+        ]
+        assert len(displays) == 1, f"cell {i} has a figure caption and {len(displays)} displays"
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=_ids(NOTEBOOKS))
 def test_no_machine_specific_text_is_stored(path):
     """Absolute paths and memory addresses would differ on a reader's machine."""
     text = path.read_text(encoding="utf-8")

@@ -1055,8 +1055,607 @@ def expression_sequences(trees, leaf_tokens, *, n_digits=10, notation="infix"):
 
 # -- 10.2: a parallel corpus of numbers and dates --
 
+_EN_ONES = (
+    "zero one two three four five six seven eight nine ten eleven twelve thirteen fourteen "
+    "fifteen sixteen seventeen eighteen nineteen"
+).split()
+_EN_TENS = "_ _ twenty thirty forty fifty sixty seventy eighty ninety".split()
+_ZH_DIGITS = "零一二三四五六七八九"
+_ZH_UNITS = ("", "十", "百", "千")
+NUMBER_MAX = 10**8  # numbers below one hundred million: 万 is the largest unit needed
+
+
+def _check_number(n):
+    if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or not 0 <= n < NUMBER_MAX:
+        raise ValueError(f"n must be an int in [0, {NUMBER_MAX}), got {n!r}")
+    return int(n)
+
+
+def english_number(n) -> str:
+    """An integer 0 <= n < 10**8 in English words, American style (no "and").
+
+    2026 -> "two thousand twenty-six"; 1010 -> "one thousand ten";
+    12345678 -> "twelve million three hundred forty-five thousand six hundred seventy-eight".
+    """
+    n = _check_number(n)
+
+    def below_1000(k):
+        words = []
+        if k >= 100:
+            words += [_EN_ONES[k // 100], "hundred"]
+            k %= 100
+        if k >= 20:
+            words.append(_EN_TENS[k // 10] + ("-" + _EN_ONES[k % 10] if k % 10 else ""))
+        elif k > 0:
+            words.append(_EN_ONES[k])
+        return words
+
+    if n == 0:
+        return "zero"
+    words = []
+    for scale, name in ((10**6, "million"), (10**3, "thousand"), (1, "")):
+        k = n // scale % 1000
+        if k:
+            words += below_1000(k) + ([name] if name else [])
+    return " ".join(words)
+
+
+def chinese_numeral(n) -> str:
+    """An integer 0 <= n < 10**8 in Chinese numerals (小写数字), the standard reading.
+
+    The rules: the number is read in groups of four digits, the upper group followed by 万;
+    inside a group each nonzero digit is followed by its unit (千, 百, 十); a run of zeros
+    between nonzero digits, within a group or across the 万 boundary, is read as one 零; zeros
+    at the end are not read. A leading 一十 is read 十 (10 十, 15 十五, 100000 十万), but
+    not inside a number (110 一百一十, 10010 一万零一十). 2026 -> 二千零二十六.
+    """
+    n = _check_number(n)
+    if n == 0:
+        return "零"
+    digits = [int(d) for d in str(n)]
+    out, zero_pending = [], False
+    for i, d in enumerate(digits):
+        place = len(digits) - 1 - i  # 10**place
+        if d == 0:
+            zero_pending = True
+        else:
+            if zero_pending and out:
+                out.append("零")
+            zero_pending = False
+            if not (d == 1 and place % 4 == 1 and not out):  # leading 一十 -> 十
+                out.append(_ZH_DIGITS[d])
+            out.append(_ZH_UNITS[place % 4])
+        if place == 4:  # the end of the 万 group
+            out.append("万")  # a zero run reaching 万 still counts: 一万零一十
+    return "".join(out)
+
+
+def parse_chinese_numeral(text: str) -> int:
+    """The value of a Chinese numeral (digits, 十 百 千 万, 零): an independent inverse.
+
+    It reads the units as multipliers and ignores 零, so it accepts more than the standard
+    form (二千二十六 reads 2026 as well); tests use it against :func:`chinese_numeral`.
+    """
+    if not isinstance(text, str) or not text:
+        raise ValueError(f"text must be a non-empty str, got {text!r}")
+    units = {"十": 10, "百": 100, "千": 1000}
+    value, section, digit = 0, 0, None
+    for ch in text:
+        if ch in _ZH_DIGITS[1:]:
+            digit = _ZH_DIGITS.index(ch)
+        elif ch == "零":
+            digit = None
+        elif ch in units:
+            section += (1 if digit is None else digit) * units[ch]
+            digit = None
+        elif ch == "万":
+            value += (section + (digit or 0)) * 10_000
+            section, digit = 0, None
+        else:
+            raise ValueError(f"text must hold only 零一二三四五六七八九十百千万, got {ch!r}")
+    return value + section + (digit or 0)
+
+
+def _split_distinct(values, n_train, n_test, rng):
+    values = np.asarray(values)
+    order = rng.permutation(len(values))
+    return values[order[:n_train]], values[order[n_train : n_train + n_test]]
+
+
+def number_pairs(n_train, n_test, rng, *, max_digits=8):
+    """A parallel corpus of integers in English words -> Chinese numerals, split train/test.
+
+    The integers are drawn by the program, not collected: first a digit count d, uniform over
+    1..max_digits (the length control: long inputs are as frequent as short ones), then an
+    integer with d digits, uniform; the draw repeats until n_train + n_test distinct integers
+    are found, and they are split at random, so no integer is in both sets.
+
+    Returns:
+        dict with "train" and "test", each a dict of "value" (int64 array), "source" (list of
+        English strings), "target" (list of Chinese strings) and "digits" (int64 array).
+
+    Raises:
+        ValueError: for counts < 1, a max_digits outside 1..8, or more integers than exist.
+    """
+    n_train = check_int("n_train", n_train)
+    n_test = check_int("n_test", n_test)
+    max_digits = check_int("max_digits", max_digits)
+    if max_digits > 8:
+        raise ValueError(f"max_digits must be at most 8 (numbers below 10**8), got {max_digits}")
+    rng = _rng(rng)
+    total = n_train + n_test
+    if total > 10**max_digits:
+        raise ValueError(f"n_train + n_test must be at most {10**max_digits}, got {total}")
+    chosen, seen = [], set()
+    while len(chosen) < total:
+        d = int(rng.integers(1, max_digits + 1))
+        low = 0 if d == 1 else 10 ** (d - 1)
+        v = int(rng.integers(low, 10**d))
+        if v not in seen:
+            seen.add(v)
+            chosen.append(v)
+    train, test = _split_distinct(chosen, n_train, n_test, rng)
+
+    def pack(values):
+        values = np.asarray(values, dtype=np.int64)
+        return {
+            "value": values,
+            "source": [english_number(int(v)) for v in values],
+            "target": [chinese_numeral(int(v)) for v in values],
+            "digits": np.array([len(str(int(v))) for v in values], dtype=np.int64),
+        }
+
+    return {"train": pack(train), "test": pack(test)}
+
+
+_MONTHS = (
+    "January February March April May June July August September October November December"
+).split()
+DATE_FORMATS = ("day month year", "month day, year", "mm/dd/yyyy", "dd.mm.yyyy", "short")
+
+
+def format_date(year, month, day, style) -> str:
+    """One date written in one of ``DATE_FORMATS``.
+
+    "day month year" 2 December 2026; "month day, year" December 2, 2026; "mm/dd/yyyy"
+    12/02/2026 (American order); "dd.mm.yyyy" 02.12.2026 (European order); "short" 2 Dec 2026.
+    """
+    check_option("style", style, DATE_FORMATS)
+    import datetime
+
+    try:
+        datetime.date(year, month, day)
+    except (TypeError, ValueError) as err:
+        raise ValueError(f"not a date: {year}-{month}-{day} ({err})") from None
+    name = _MONTHS[month - 1]
+    return {
+        "day month year": f"{day} {name} {year}",
+        "month day, year": f"{name} {day}, {year}",
+        "mm/dd/yyyy": f"{month:02d}/{day:02d}/{year}",
+        "dd.mm.yyyy": f"{day:02d}.{month:02d}.{year}",
+        "short": f"{day} {name[:3]} {year}",
+    }[style]
+
+
+def date_pairs(n_train, n_test, rng, *, first_year=1900, last_year=2099):
+    """A parallel corpus of dates in five formats -> ISO 8601 (2026-12-02), split train/test.
+
+    Days are drawn uniformly from first_year-01-01 .. last_year-12-31 without repetition, so
+    no day is in both sets; each gets one format of ``DATE_FORMATS``, uniform. 12/02/2026 and
+    02.12.2026 are the same day: the format fixes the order of day and month.
+
+    Returns:
+        dict with "train" and "test", each a dict of "source", "target" (lists of str) and
+        "style" (list of the format names).
+    """
+    import datetime
+
+    n_train = check_int("n_train", n_train)
+    n_test = check_int("n_test", n_test)
+    for name, year in (("first_year", first_year), ("last_year", last_year)):
+        check_int(name, year)
+        if not 1000 <= year <= 9999:
+            raise ValueError(f"{name} must be a four-digit year, got {year}")
+    if last_year < first_year:
+        raise ValueError(f"last_year must be >= first_year, got {first_year} and {last_year}")
+    rng = _rng(rng)
+    start = datetime.date(first_year, 1, 1).toordinal()
+    days = datetime.date(last_year, 12, 31).toordinal() - start + 1
+    if n_train + n_test > days:
+        raise ValueError(f"n_train + n_test must be at most {days} days, got {n_train + n_test}")
+    ordinals = start + rng.choice(days, size=n_train + n_test, replace=False)
+    styles = rng.integers(0, len(DATE_FORMATS), size=n_train + n_test)
+
+    def pack(idx):
+        dates = [datetime.date.fromordinal(int(ordinals[i])) for i in idx]
+        style = [DATE_FORMATS[int(styles[i])] for i in idx]
+        return {
+            "source": [
+                format_date(d.year, d.month, d.day, s) for d, s in zip(dates, style, strict=True)
+            ],
+            "target": [d.isoformat() for d in dates],
+            "style": style,
+        }
+
+    return {"train": pack(range(n_train)), "test": pack(range(n_train, n_train + n_test))}
+
+
 # -- 10.3 and 10.5: generated reviews; a tagging task --
+
+SUBJECTS = ("film", "plot", "acting", "music", "ending", "cast", "script", "camera")
+POSITIVE = ("good", "great", "fun", "brilliant", "moving", "clever")
+NEGATIVE = ("bad", "boring", "dull", "awful", "weak", "silly")
+
+
+def _clause(rng):
+    # one clause: "the <subject> is [not] [very] <adjective>", and its polarity (+1 / -1)
+    words = ["the", SUBJECTS[rng.integers(len(SUBJECTS))], "is"]
+    negated = bool(rng.integers(2))
+    if negated:
+        words.append("not")
+    if rng.integers(2):
+        words.append("very")
+    positive = bool(rng.integers(2))
+    pool = POSITIVE if positive else NEGATIVE
+    words.append(pool[rng.integers(len(pool))])
+    return words, (1 if positive else -1) * (-1 if negated else 1)
+
+
+def sentiment_reviews(n_train, n_test, rng, *, kind="contrast"):
+    """Generated one-line reviews with a sentiment label, split without shared texts.
+
+    The data come from a small grammar written here (nothing is read or downloaded).
+    A clause is ``the <subject> is [not] [very] <adjective>``; its polarity is the
+    adjective's (6 positive, 6 negative), flipped by ``not``; ``very`` changes nothing.
+
+    - ``kind="contrast"``: a review is ``<clause> but <clause>`` with clauses of opposite
+      polarity, and its label is the polarity of the clause after ``but``. Drawing the two
+      clauses and then their order at random makes every review and its swap (the same
+      words in another order, the other label) equally likely: the word counts of a review
+      carry no information about its label.
+    - ``kind="plain"``: one clause without ``not``; the adjective alone decides.
+
+    Args:
+        n_train, n_test: numbers of distinct reviews in each split (ints >= 1).
+        rng: a ``numpy.random.Generator`` or an int seed.
+        kind: ``"contrast"`` or ``"plain"``.
+
+    Returns:
+        ``{"train": {"text": [...], "label": int64 (N,)}, "test": {...}}``; label 1 is
+        positive, 0 negative. No text is in both splits.
+    """
+    n_train = check_int("n_train", n_train)
+    n_test = check_int("n_test", n_test)
+    check_option("kind", kind, ("contrast", "plain"))
+    rng = _rng(rng)
+    limit = len(SUBJECTS) * 2 * len(POSITIVE + NEGATIVE) if kind == "plain" else 10**6
+    if n_train + n_test > limit:
+        raise ValueError(f"n_train + n_test must be at most {limit} for kind={kind!r}")
+    seen, texts, labels = set(), [], []
+    while len(texts) < n_train + n_test:
+        if kind == "plain":
+            words, y = _clause(rng)
+            if "not" in words:
+                continue
+        else:
+            first, y1 = _clause(rng)
+            second, y2 = _clause(rng)
+            if y1 == y2:
+                continue
+            if rng.integers(2):
+                first, second, y2 = second, first, y1
+            words, y = [*first, "but", *second], y2
+        text = " ".join(words)
+        if text not in seen:
+            seen.add(text)
+            texts.append(text)
+            labels.append(int(y > 0))
+    labels = np.array(labels, dtype=np.int64)
+    return {
+        "train": {"text": texts[:n_train], "label": labels[:n_train]},
+        "test": {"text": texts[n_train:], "label": labels[n_train:]},
+    }
+
+
+ENTITY_TYPES = ("PER", "LOC", "ORG")
+BIO_TAGS = ("O", "B-PER", "I-PER", "B-LOC", "I-LOC", "B-ORG", "I-ORG")
+# name words are shared by all three types: only the context tells an entity's type
+NAME_WORDS = ("jordan", "paris", "lincoln", "victoria", "austin", "chelsea", "florence", "troy")
+# the cue before an entity and the cue after it, per type
+ENTITY_CUES = {
+    "PER": (("mr", "met"), ("said", "smiled")),
+    "LOC": (("in", "near"), ("city", "coast")),
+    "ORG": (("at", "joined"), ("inc", "shares")),
+}
+FILLER_WORDS = ("today", "we", "then", "and", "news", "later", "it", "was", "so")
+
+
+def entity_sentences(n_train, n_test, rng, *, max_len=4):
+    """Generated sentences with BIO entity tags, split without shared sentences.
+
+    The data come from a small grammar written here. A sentence holds one or two
+    entities of 1 to ``max_len`` name words, drawn from one pool (``NAME_WORDS``) for all
+    types, separated and surrounded by filler words. The type (PER, LOC, ORG) is told
+    only by cue words: one before the entity, one after it, or both (``ENTITY_CUES``).
+    A tag is ``B-X`` on an entity's first word, ``I-X`` on the others, ``O`` elsewhere, so
+    ``I-X`` follows only ``B-X`` or ``I-X``.
+
+    Args:
+        n_train, n_test: numbers of distinct sentences in each split (ints >= 1).
+        rng: a ``numpy.random.Generator`` or an int seed.
+        max_len: the longest entity, in words (int >= 1).
+
+    Returns:
+        ``{"train": {"words": [[...]], "tags": [[...]]}, "test": {...}}`` with tags from
+        ``BIO_TAGS``. No sentence is in both splits.
+    """
+    n_train = check_int("n_train", n_train)
+    n_test = check_int("n_test", n_test)
+    max_len = check_int("max_len", max_len)
+    rng = _rng(rng)
+
+    def filler(k):
+        return [FILLER_WORDS[i] for i in rng.integers(len(FILLER_WORDS), size=k)]
+
+    seen, sentences = set(), []
+    while len(sentences) < n_train + n_test:
+        words = filler(int(rng.integers(0, 3)))
+        tags = ["O"] * len(words)
+        for _ in range(int(rng.integers(1, 3))):
+            kind = ENTITY_TYPES[rng.integers(3)]
+            before, after = ENTITY_CUES[kind]
+            side = int(rng.integers(3))  # 0: cue before, 1: cue after, 2: both
+            n = int(rng.integers(1, max_len + 1))
+            name = [NAME_WORDS[i] for i in rng.integers(len(NAME_WORDS), size=n)]
+            if side != 1:
+                words.append(before[rng.integers(2)])
+                tags.append("O")
+            words += name
+            tags += [f"B-{kind}"] + [f"I-{kind}"] * (n - 1)
+            if side != 0:
+                words.append(after[rng.integers(2)])
+                tags.append("O")
+            k = int(rng.integers(1, 3))
+            words += filler(k)
+            tags += ["O"] * k
+        key = " ".join(words) + "|" + " ".join(tags)
+        if key not in seen:
+            seen.add(key)
+            sentences.append((words, tags))
+    train, test = sentences[:n_train], sentences[n_train:]
+    return {
+        "train": {"words": [w for w, _ in train], "tags": [t for _, t in train]},
+        "test": {"words": [w for w, _ in test], "tags": [t for _, t in test]},
+    }
+
 
 # -- 10.4: strings of scikit-learn's handwritten digits --
 
 # -- 10.6: generated videos and scenes --
+
+MOTIONS = ("right", "left", "down", "up", "grow", "shrink")
+# each motion's time reversal: a clip of one, played backwards, is a clip of the other
+MOTION_REVERSAL = {
+    "right": "left",
+    "left": "right",
+    "down": "up",
+    "up": "down",
+    "grow": "shrink",
+    "shrink": "grow",
+}
+
+
+def _motion_path(motion, rng, frames, size):
+    """The centre (cx, cy) and radius r of the shape in each frame, three arrays (frames,).
+
+    Only the forward motions ("right", "down", "grow") are drawn; "left", "up" and "shrink"
+    are those paths reversed in time, so each reversed class has exactly the frames of its
+    partner, in the opposite order.
+    """
+    forward = motion if motion in ("right", "down", "grow") else MOTION_REVERSAL[motion]
+    s = np.linspace(0.0, 1.0, frames)  # (frames,): the fraction of the way
+    top = size - 1.0
+    if forward == "grow":
+        r0, r1 = rng.uniform(1.0, 2.0), rng.uniform(4.0, 5.5)
+        cx, cy = rng.uniform(r1, top - r1, size=2)
+        path = (np.full(frames, cx), np.full(frames, cy), r0 + (r1 - r0) * s)
+    else:
+        r = rng.uniform(1.5, 3.0)
+        d = rng.uniform(5.0, 8.0)  # the distance travelled over the clip
+        start = rng.uniform(r, top - r - d)
+        across = rng.uniform(r, top - r)
+        along = start + d * s
+        cx, cy = (
+            (along, np.full(frames, across))
+            if forward == "right"
+            else (np.full(frames, across), along)
+        )
+        path = (cx, cy, np.full(frames, r))
+    if forward != motion:
+        path = tuple(a[::-1].copy() for a in path)
+    return path
+
+
+def _render_shape(kind, cx, cy, r, size):
+    """One (size, size) frame: a disc or square of radius r at (cx, cy), edges anti-aliased."""
+    y, x = np.mgrid[0:size, 0:size].astype(np.float64)
+    if kind == "disc":
+        dist = np.hypot(x - cx, y - cy)
+    else:
+        dist = np.maximum(np.abs(x - cx), np.abs(y - cy))
+    return np.clip(r + 0.5 - dist, 0.0, 1.0)
+
+
+def moving_shapes(n, rng, *, frames=11, size=16, noise=0.05):
+    """Short clips of one moving shape, whose class is its motion (action recognition).
+
+    Each clip shows a disc or a square (chosen at random) that moves right, left, down or
+    up by 5 to 8 pixels, or grows or shrinks between radii of 1-2 and 4-5.5 pixels, on a
+    dark background with Gaussian pixel noise. The data are generated here from the
+    generator, nothing is read or downloaded. Every class is the time reversal of another
+    (:data:`MOTION_REVERSAL`): "left" clips are "right" paths played backwards, so the
+    frames of a class and of its reversal have the same distribution, and only the order
+    of the frames tells them apart. Classes are balanced (``n`` is a multiple of 6).
+
+    Args:
+        n: number of clips, a positive multiple of ``len(MOTIONS)`` (6).
+        rng: a ``numpy.random.Generator`` or an int seed.
+        frames: frames per clip T, an int >= 2 (odd by default, so that the middle frame
+            is halfway along the path in a clip and in its reversal alike).
+        size: frame height and width S in pixels, an int >= 16.
+        noise: standard deviation of the Gaussian pixel noise, a finite float >= 0.
+
+    Returns:
+        ``(x, y)``: x of shape (n, T, 1, S, S), float32; y of shape (n,), int64, the index
+        of the motion in :data:`MOTIONS`.
+    """
+    n = check_int("n", n)
+    if n % len(MOTIONS):
+        raise ValueError(f"n must be a multiple of {len(MOTIONS)} (balanced classes), got {n}")
+    frames = check_int("frames", frames, minimum=2)
+    size = check_int("size", size, minimum=16)
+    if (
+        isinstance(noise, bool)
+        or not isinstance(noise, (int, float))
+        or not (np.isfinite(noise) and noise >= 0)
+    ):
+        raise ValueError(f"noise must be a finite number >= 0, got {noise!r}")
+    g = _rng(rng)
+    y = g.permutation(np.arange(n) % len(MOTIONS)).astype(np.int64)  # (n,)
+    x = np.empty((n, frames, 1, size, size), dtype=np.float32)  # (n, T, 1, S, S)
+    for i, label in enumerate(y):
+        kind = "disc" if g.random() < 0.5 else "square"
+        cx, cy, r = _motion_path(MOTIONS[label], g, frames, size)
+        for t in range(frames):
+            x[i, t, 0] = _render_shape(kind, cx[t], cy[t], r[t], size)
+    x += g.normal(0.0, noise, size=x.shape).astype(np.float32) if noise > 0 else 0.0
+    return x, y
+
+
+SCENE_COLOURS = {
+    "red": (1.0, 0.1, 0.1),
+    "green": (0.1, 0.9, 0.1),
+    "blue": (0.2, 0.3, 1.0),
+    "yellow": (1.0, 0.9, 0.1),
+}
+SCENE_SHAPES = ("circle", "square", "triangle")
+SCENE_RELATIONS = ("left of", "above")
+
+
+def scene_descriptions():
+    """Every description of a two-object scene: "a <colour> <shape> <relation> a <colour> <shape>".
+
+    The two objects differ (in colour, shape or both); the relation is "left of" or
+    "above", and the object named first is always the one on the left (or on top), so
+    a scene has exactly one description. 12 objects give 12 * 11 * 2 = 264 descriptions,
+    in a fixed order.
+    """
+    objects = [f"{c} {s}" for c in SCENE_COLOURS for s in SCENE_SHAPES]
+    return [
+        f"a {a} {rel} a {b}" for rel in SCENE_RELATIONS for a in objects for b in objects if a != b
+    ]
+
+
+def _scene_parts(description):
+    """("red circle", "left of", "blue square") from "a red circle left of a blue square"."""
+    words = description.split(" ")
+    return " ".join(words[1:3]), " ".join(words[3:-3]), " ".join(words[-2:])
+
+
+def scene_description_split(rng, *, test_fraction=0.2):
+    """Split :func:`scene_descriptions` at random into (train, test) lists, disjoint.
+
+    The held-out descriptions are combinations never shown in training; every word, object
+    and relation in them also occurs in the training list (checked; the split is redrawn
+    from the same generator until it holds).
+
+    Args:
+        rng: a ``numpy.random.Generator`` or an int seed.
+        test_fraction: the fraction of descriptions held out, in (0, 0.5].
+
+    Returns:
+        ``(train, test)``: two lists of strings, in the order of :func:`scene_descriptions`.
+    """
+    if (
+        isinstance(test_fraction, bool)
+        or not isinstance(test_fraction, (int, float))
+        or not (0 < test_fraction <= 0.5)
+    ):
+        raise ValueError(f"test_fraction must be a number in (0, 0.5], got {test_fraction!r}")
+    g = _rng(rng)
+    every = scene_descriptions()
+    k = max(1, round(test_fraction * len(every)))
+    while True:
+        held = set(g.permutation(len(every))[:k].tolist())
+        train = [d for i, d in enumerate(every) if i not in held]
+        test = [d for i, d in enumerate(every) if i in held]
+        # each object of a held-out description occurs in the same position in training
+        firsts = {_scene_parts(d)[0] for d in train}
+        seconds = {_scene_parts(d)[2] for d in train}
+        if all(_scene_parts(d)[0] in firsts and _scene_parts(d)[2] in seconds for d in test):
+            return train, test
+
+
+def _render_object(image, shape, colour, cx, cy, r):
+    """Paint one object (in place) on an RGB image (3, S, S)."""
+    size = image.shape[-1]
+    y, x = np.mgrid[0:size, 0:size].astype(np.float64)
+    if shape == "circle":
+        mask = np.hypot(x - cx, y - cy) <= r
+    elif shape == "square":
+        mask = np.maximum(np.abs(x - cx), np.abs(y - cy)) <= 0.85 * r
+    else:  # a triangle, apex up: half-width grows from 0 at the top to r at the base
+        top = cy - r
+        mask = (y >= top) & (y <= cy + r) & (np.abs(x - cx) <= (y - top) / 2.0 + 0.5)
+    image[:, mask] = np.asarray(colour)[:, None]
+
+
+def scene_images(descriptions, rng, *, size=24, noise=0.05):
+    """Render one scene (an RGB image) for each description, at random positions and sizes.
+
+    The two objects of "a A left of a B" have centres 9 to 12 pixels apart horizontally and
+    at most 4 apart vertically (for "above", the other way round), radii of 3 to 4 pixels,
+    and never overlap; Gaussian pixel noise is added. Generated here from the generator.
+
+    Args:
+        descriptions: a list of strings from :func:`scene_descriptions`.
+        rng: a ``numpy.random.Generator`` or an int seed.
+        size: image height and width S, an int >= 24.
+        noise: standard deviation of the pixel noise, a finite number >= 0.
+
+    Returns:
+        images of shape (N, 3, S, S), float32.
+    """
+    if isinstance(descriptions, str) or not isinstance(descriptions, (list, tuple)):
+        raise ValueError(
+            f"descriptions must be a list of strings, got {type(descriptions).__name__}"
+        )
+    known = set(scene_descriptions())
+    for i, d in enumerate(descriptions):
+        if d not in known:
+            raise ValueError(f"descriptions[{i}] is not a scene description: {d!r}")
+    size = check_int("size", size, minimum=24)
+    if (
+        isinstance(noise, bool)
+        or not isinstance(noise, (int, float))
+        or not (np.isfinite(noise) and noise >= 0)
+    ):
+        raise ValueError(f"noise must be a finite number >= 0, got {noise!r}")
+    g = _rng(rng)
+    images = np.zeros((len(descriptions), 3, size, size), dtype=np.float32)  # (N, 3, S, S)
+    margin = 4.5
+    for i, d in enumerate(descriptions):
+        first, rel, second = _scene_parts(d)
+        r = g.uniform(3.0, 4.0, size=2)
+        apart = g.uniform(9.0, 12.0)
+        a0 = g.uniform(margin, size - 1 - margin - apart)  # along the relation's axis
+        b0 = g.uniform(margin + 2, size - 1 - margin - 2)
+        across = b0 + g.uniform(-2.0, 2.0, size=2)
+        along = (a0, a0 + apart)
+        for k, obj in enumerate((first, second)):
+            colour, shape = obj.split(" ")
+            cx, cy = (along[k], across[k]) if rel == "left of" else (across[k], along[k])
+            _render_object(images[i], shape, SCENE_COLOURS[colour], cx, cy, r[k])
+    if noise > 0:
+        images += g.normal(0.0, noise, size=images.shape).astype(np.float32)
+    return images
