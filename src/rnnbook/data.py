@@ -1433,6 +1433,16 @@ def entity_sentences(n_train, n_test, rng, *, max_len=4):
 
 # -- 10.6: generated videos and scenes --
 
+
+def _check_noise(noise):
+    if (
+        isinstance(noise, bool)
+        or not isinstance(noise, (int, float))
+        or not (np.isfinite(noise) and noise >= 0)
+    ):
+        raise ValueError(f"noise must be a finite number >= 0, got {noise!r}")
+
+
 MOTIONS = ("right", "left", "down", "up", "grow", "shrink")
 # each motion's time reversal: a clip of one, played backwards, is a clip of the other
 MOTION_REVERSAL = {
@@ -1514,12 +1524,7 @@ def moving_shapes(n, rng, *, frames=11, size=16, noise=0.05):
         raise ValueError(f"n must be a multiple of {len(MOTIONS)} (balanced classes), got {n}")
     frames = check_int("frames", frames, minimum=2)
     size = check_int("size", size, minimum=16)
-    if (
-        isinstance(noise, bool)
-        or not isinstance(noise, (int, float))
-        or not (np.isfinite(noise) and noise >= 0)
-    ):
-        raise ValueError(f"noise must be a finite number >= 0, got {noise!r}")
+    _check_noise(noise)
     g = _rng(rng)
     y = g.permutation(np.arange(n) % len(MOTIONS)).astype(np.int64)  # (n,)
     x = np.empty((n, frames, 1, size, size), dtype=np.float32)  # (n, T, 1, S, S)
@@ -1635,12 +1640,7 @@ def scene_images(descriptions, rng, *, size=24, noise=0.05):
         if d not in known:
             raise ValueError(f"descriptions[{i}] is not a scene description: {d!r}")
     size = check_int("size", size, minimum=24)
-    if (
-        isinstance(noise, bool)
-        or not isinstance(noise, (int, float))
-        or not (np.isfinite(noise) and noise >= 0)
-    ):
-        raise ValueError(f"noise must be a finite number >= 0, got {noise!r}")
+    _check_noise(noise)
     g = _rng(rng)
     images = np.zeros((len(descriptions), 3, size, size), dtype=np.float32)  # (N, 3, S, S)
     margin = 4.5

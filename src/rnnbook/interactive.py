@@ -15,6 +15,8 @@ code: :class:`Slider` (a number in a range), :class:`Choice` (one of a few optio
 import math
 from dataclasses import dataclass
 
+from rnnbook._notebook import in_notebook as _in_notebook
+
 
 @dataclass(frozen=True)
 class Slider:
@@ -87,15 +89,6 @@ def _widget(name, control, widgets):
             options=list(control.options), value=control.default, description=description
         )
     return widgets.Text(value=control.default, description=description, continuous_update=False)
-
-
-def _in_notebook() -> bool:
-    try:
-        from IPython import get_ipython
-    except ImportError:
-        return False
-    shell = get_ipython()
-    return shell is not None and hasattr(shell, "kernel")
 
 
 def _check_figure(figure):

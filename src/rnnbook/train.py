@@ -29,6 +29,8 @@ from dataclasses import dataclass, field
 import torch
 from tqdm import tqdm
 
+from rnnbook._notebook import in_notebook as _in_notebook
+
 OPTIMIZERS = {"adam": torch.optim.Adam, "sgd": torch.optim.SGD}
 
 
@@ -81,16 +83,6 @@ class _CellDisplay:
 
     def flush(self):
         pass
-
-
-def _in_notebook() -> bool:
-    """True inside a Jupyter kernel (JupyterLab, nbval, nbclient), False in a script."""
-    try:
-        from IPython import get_ipython
-    except ImportError:
-        return False
-    shell = get_ipython()
-    return shell is not None and hasattr(shell, "kernel")
 
 
 def progress_range(total: int, *, desc: str | None = None, enabled: bool = True):
