@@ -19,7 +19,7 @@ MATHJAX_VERSION := 3.2.2
 OFFLINE := _build/offline/mathjax
 
 .PHONY: browser book test test-threads lab bench experiments outputs clean distclean render-offline \
-        assignments
+        assignments repository-url pdf pdf-tools
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -68,6 +68,30 @@ browser:
 	  fi; \
 	fi
 
+# The whole book as one PDF (Sphinx's LaTeX builder, xelatex, Noto CJK for the Chinese terms),
+# warnings as errors. The TeX packages (about 650 MB) are installed when run as root.
+PDF_PACKAGES := texlive-xetex texlive-latex-recommended texlive-latex-extra \
+                texlive-fonts-recommended texlive-lang-chinese latexmk fonts-noto-cjk fonts-dejavu-core \
+                fonts-freefont-otf
+PDF := _build/latex/rnnbook.pdf
+
+pdf-tools:
+	@if command -v xelatex >/dev/null 2>&1 && command -v latexmk >/dev/null 2>&1 \
+	    && fc-list 2>/dev/null | grep -q "Noto Serif CJK" && fc-list | grep -q FreeSerif; then :; \
+	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	  apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q $(PDF_PACKAGES); \
+	else \
+	  echo "make pdf needs TeX Live and Noto CJK: sudo apt-get install $(PDF_PACKAGES)"; exit 1; \
+	fi
+
+pdf: $(VENV)/.stamp-book $(OFFLINE)/tex-mml-chtml.js pdf-tools
+	$(BIN)/jupyter-book build . --builder pdflatex --warningiserror --keep-going
+	@# LaTeX's own warnings that Sphinx does not see: a reference or a glyph that did not make it
+	@if grep -E "There were undefined references|Missing character" _build/latex/rnnbook.log; then \
+	  echo "make pdf: see _build/latex/rnnbook.log"; exit 1; fi
+	@test -s $(PDF) && echo "The book as a PDF: $(CURDIR)/$(PDF)" \
+	  && pdfinfo $(PDF) 2>/dev/null | grep -E "^Pages|^File size" || true
+
 test: $(VENV)/.stamp-test $(VENV)/.stamp-assignments book $(AXE) browser
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check src tests benchmarks
@@ -95,10 +119,16 @@ bench: $(VENV)/.stamp-test
 # The experiments too large for a notebook: each script is deterministic given its seeds
 # and writes its results into experiments/results/, which the chapters load. make test
 # reruns each one at a reduced size against a stored reduced-size result.
-EXPERIMENTS := truncated_bptt long_lag lstm_variants lstm_vs_gru fill_in_blank expressions clockwork cnn_lstm translation
+EXPERIMENTS := truncated_bptt long_lag lstm_variants lstm_vs_gru fill_in_blank expressions clockwork cnn_lstm translation char_lm
 
 experiments: $(VENV)/.stamp-test
 	for e in $(EXPERIMENTS); do OMP_NUM_THREADS=1 $(BIN)/python experiments/$$e.py || exit 1; done
+
+# The one repository setting (empty until a public copy exists): writes URL into _config.yml and
+# into every notebook's install cell; the repository, Binder and Colab buttons appear only once it
+# is set. `make repository-url URL=https://github.com/<owner>/<name>`; URL= (empty) turns them off.
+repository-url: $(BIN)/python
+	$(BIN)/python book/_ext/repository.py "$(URL)"
 
 # The course assignments (assignments/source/<name>/<name>.ipynb, in nbgrader's format): a course
 # folder in _build/assignments with the student versions (release/) and the gradebook the

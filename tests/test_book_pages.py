@@ -186,3 +186,44 @@ def test_the_untitled_reference_check_finds_a_planted_one():
     assert untitled_refs_to_paragraphs(texts) == ["b.md: note-x"]
     titled = {"a.md": "(note-x)=\n## A heading\n", "b.md": "See {ref}`note-x`."}
     assert untitled_refs_to_paragraphs(titled) == []
+
+
+def _opening(path: Path) -> str:
+    if path.suffix == ".md":
+        return path.read_text(encoding="utf-8")
+    cells = json.loads(path.read_text(encoding="utf-8"))["cells"]
+    return "".join(cells[0]["source"])
+
+
+def opening_problems(text: str) -> list[str]:
+    """What a chapter's or section's opening lacks: learning goals, and its cited sources."""
+    problems = []
+    goals = re.search(r"will be able to\*\*\s*\n\n((?:[- ] .*(?:\n|\Z))+)", text)
+    if goals is None or len(re.findall(r"^\s*- ", goals.group(1), re.M)) < 2:
+        problems.append("no list of learning goals ('... will be able to**' and two or more items)")
+    sources = re.search(r"\*\*Sources\.\*\*(.*?)(?:\n\s*\n|\Z)", text, re.S)
+    if sources is None or not CITE.search(sources.group(1)):
+        problems.append("no '**Sources.**' paragraph citing the sources it uses")
+    return problems
+
+
+def test_every_chapter_and_section_opens_with_its_goals_and_sources():
+    pages = [
+        p
+        for p in sorted((ROOT / "chapters").rglob("*"))
+        if p.suffix in (".ipynb", ".md") and ".ipynb_checkpoints" not in p.parts
+    ]
+    assert len(pages) >= 10
+    missing = {str(p.relative_to(ROOT)): opening_problems(_opening(p)) for p in pages}
+    assert not {k: v for k, v in missing.items() if v}
+
+
+def test_the_opening_check_finds_missing_goals_and_sources():
+    good = (
+        "**After this chapter you will be able to**\n\n- do one thing;\n- do another.\n\n"
+        "**Sources.** The review {cite}`liu2020` (000 lines 1-9).\n"
+    )
+    assert opening_problems(good) == []
+    assert len(opening_problems(good.replace("**Sources.**", "Sources:"))) == 1
+    assert len(opening_problems(good.replace("{cite}`liu2020`", "the review"))) == 1
+    assert len(opening_problems(good.replace("- do another.\n", ""))) == 1

@@ -39,6 +39,12 @@ HAND = {
     100000: "十万",
     110000: "十一万",
     100010: "十万零一十",
+    100001: "十万零一",
+    105000: "十万五千",  # the zero ends the 万 group: not read (每级末尾的0都不读)
+    1005000: "一百万五千",
+    10001000: "一千万一千",
+    10000100: "一千万零一百",  # the zeros begin the lower group: one 零
+    89409571: "八千九百四十万九千五百七十一",
     1000001: "一百万零一",
     10100000: "一千零一十万",
     10000000: "一千万",
@@ -85,6 +91,74 @@ def test_the_round_trip_catches_a_planted_error(monkeypatch):
     assert any(data.parse_chinese_numeral(broken(n)) != n for n in HAND if n >= 10000)
     no_zero = lambda n: data.chinese_numeral(n).replace("零", "") if n else "零"  # noqa: E731
     assert any(no_zero(n) != HAND[n] for n in HAND)
+
+
+def _group_reading(n):
+    # a second converter, written from the school rule group by group: read each 4-digit
+    # group on its own (leading zeros of the lower group become one 零 only when the group
+    # is below 1000), join with 万; no 零 for zeros that end the 万 group
+    def group(k, leading):
+        text, pending = "", False
+        for unit, d in zip("千百十", (k // 1000, k // 100 % 10, k // 10 % 10), strict=True):
+            if d == 0:
+                pending = bool(text)
+            else:
+                text += (
+                    ("零" if pending else "")
+                    + (
+                        ""
+                        if (d, unit, text, leading) == (1, "十", "", True)
+                        else "一二三四五六七八九"[d - 1]
+                    )
+                    + unit
+                )
+                pending = False
+        if k % 10:
+            text += (
+                "零" if pending or (text and k // 10 % 10 == 0) else ""
+            ) + "一二三四五六七八九"[k % 10 - 1]
+        return text
+
+    if n == 0:
+        return "零"
+    high, low = divmod(n, 10_000)
+    if not high:
+        return group(low, True)
+    return group(high, True) + "万" + ("零" if 0 < low < 1000 else "") + group(low, False)
+
+
+def _numbers_to_compare():
+    rng = np.random.default_rng(1)
+    values = list(range(0, 120_000)) + rng.integers(0, data.NUMBER_MAX, 20_000).tolist()
+    # every place pattern of zeros around the 万 boundary
+    values += [
+        a * 10**7 + b * 10**4 + c * 10**3 + d
+        for a in (0, 1)
+        for b in (0, 10, 100)
+        for c in (0, 5)
+        for d in (0, 1, 10, 100)
+    ]
+    return values
+
+
+def test_chinese_numerals_agree_with_a_groupwise_implementation():
+    for n in _numbers_to_compare():
+        assert data.chinese_numeral(n) == _group_reading(n), n
+
+
+def test_the_groupwise_comparison_catches_a_spurious_zero():
+    """The old converter read a 零 after a 万 group ending in 0 (十万零五千): the comparison
+    fails on it, while the round trip through the parser (which ignores 零) does not."""
+
+    def old(n):
+        text = data.chinese_numeral(n)
+        high, low = divmod(n, 10_000)
+        if high % 10 == 0 and high and low >= 1000:
+            text = text.replace("万", "万零")
+        return text
+
+    assert data.parse_chinese_numeral(old(105000)) == 105000
+    assert any(old(n) != _group_reading(n) for n in _numbers_to_compare())
 
 
 def test_parser_accepts_the_plain_forms():

@@ -1053,6 +1053,148 @@ def expression_sequences(trees, leaf_tokens, *, n_digits=10, notation="infix"):
 
 # -- 10.1 and 10.7: a character corpus from Python's own documentation; click sequences --
 
+# -- 10.7: generated click sessions --
+
+
+def click_sessions(
+    n_train,
+    n_test,
+    rng,
+    *,
+    n_items=60,
+    n_intents=8,
+    path_length=12,
+    switch=0.15,
+    min_length=6,
+    max_length=14,
+):
+    """Click sessions with a hidden intent, for next-item prediction (section 10.7).
+
+    Generated here, nothing downloaded. Item popularity is Zipf-like: item i (0-based) has
+    weight 1 / (i + 1). Each of ``n_intents`` hidden intents is a *path*: ``path_length``
+    distinct items drawn without replacement by those weights, so popular items lie on many
+    paths and their successor depends on the intent. A session starts on a random intent at a
+    random position and walks along its path one step at a time (cyclically); after each click
+    it switches, with probability ``switch``, to a different random intent at a random
+    position.
+    The next item is therefore fixed by the intent and the position, which the clicks so far
+    reveal but the last click alone often does not. Sessions are drawn until ``n_train +
+    n_test`` distinct ones exist; test sessions never occur among the training sessions.
+
+    Returns:
+        dict with ``"train"`` and ``"test"`` (lists of int64 arrays of item ids in
+        [0, n_items), lengths in [min_length, max_length]), ``"paths"`` (n_intents,
+        path_length) int64 and ``"intents"``: for each split a list of int64 arrays, the
+        hidden intent of every click.
+    """
+    rng = _rng(rng)
+    n_train = check_int("n_train", n_train)
+    n_test = check_int("n_test", n_test)
+    n_items = check_int("n_items", n_items, minimum=2)
+    n_intents = check_int("n_intents", n_intents)
+    path_length = check_int("path_length", path_length, minimum=2)
+    min_length = check_int("min_length", min_length, minimum=2)
+    max_length = check_int("max_length", max_length, minimum=min_length)
+    if path_length > n_items:
+        raise ValueError(f"path_length must be at most n_items = {n_items}, got {path_length}")
+    if isinstance(switch, bool) or not isinstance(switch, (int, float)) or not 0 <= switch <= 1:
+        raise ValueError(f"switch must be a probability in [0, 1], got {switch!r}")
+    weights = 1.0 / np.arange(1, n_items + 1)
+    paths = np.stack(
+        [
+            rng.choice(n_items, path_length, replace=False, p=weights / weights.sum())
+            for _ in range(n_intents)
+        ]
+    ).astype(np.int64)
+    seen, sessions, intents = set(), [], []
+    for _ in range(1000 * (n_train + n_test)):
+        if len(sessions) == n_train + n_test:
+            break
+        T = int(rng.integers(min_length, max_length + 1))
+        z, pos = int(rng.integers(n_intents)), int(rng.integers(path_length))
+        items, zs = [], []
+        for _t in range(T):
+            items.append(paths[z, pos])
+            zs.append(z)
+            if rng.random() < switch and n_intents > 1:  # a different intent, anywhere on it
+                z = (z + int(rng.integers(1, n_intents))) % n_intents
+                pos = int(rng.integers(path_length))
+            else:
+                pos = (pos + 1) % path_length
+        key = tuple(items)
+        if key not in seen:
+            seen.add(key)
+            sessions.append(np.array(items, dtype=np.int64))
+            intents.append(np.array(zs, dtype=np.int64))
+    if len(sessions) < n_train + n_test:
+        raise ValueError("too few distinct sessions: ask for fewer or allow longer ones")
+    return {
+        "train": sessions[:n_train],
+        "test": sessions[n_train:],
+        "paths": paths,
+        "intents": {"train": intents[:n_train], "test": intents[n_train:]},
+    }
+
+
+#: the symbol that stands for every held-out character not in the training vocabulary
+UNKNOWN_CHAR = "\ufffd"
+
+
+def python_docs_corpus(rng, *, test_fraction=0.1):
+    """A character corpus: the English prose of the Python documentation, split by topic.
+
+    The text is ``pydoc_data.topics.topics``, the help topics (``help("if")``) that ship
+    with the interpreter in the standard library, one entry per topic. Its size and content
+    vary with the Python version, so every number computed from it does too. Whole topics go
+    to the test split, chosen by ``rng`` (at least one; ``round(test_fraction * n_topics)``),
+    so that no topic's text is in both splits. Each split is its topics' texts in sorted
+    order of their names, joined by a blank line.
+
+    The vocabulary is the sorted set of the training text's characters followed by
+    :data:`UNKNOWN_CHAR`; a held-out character outside it is encoded as that symbol.
+
+    Args:
+        rng: a ``numpy.random.Generator`` or an int seed.
+        test_fraction: the share of topics held out, in (0, 1).
+
+    Returns:
+        dict with ``vocab`` (list of characters, the unknown symbol last), ``train`` and
+        ``test`` (int64 arrays of character ids), ``train_text`` and ``test_text`` (the
+        raw strings), ``train_topics`` and ``test_topics`` (sorted lists of names) and
+        ``n_unknown`` (how many held-out characters are encoded as unknown).
+    """
+    rng = _rng(rng)
+    if (
+        isinstance(test_fraction, bool)
+        or not isinstance(test_fraction, (int, float))
+        or not 0 < test_fraction < 1
+    ):
+        raise ValueError(f"test_fraction must be a number in (0, 1), got {test_fraction!r}")
+    from pydoc_data.topics import topics
+
+    names = sorted(topics)
+    n_test = max(1, round(test_fraction * len(names)))
+    chosen = set(rng.choice(len(names), size=n_test, replace=False).tolist())
+    test_topics = [n for i, n in enumerate(names) if i in chosen]
+    train_topics = [n for i, n in enumerate(names) if i not in chosen]
+    train_text = "\n\n".join(topics[n] for n in train_topics)
+    test_text = "\n\n".join(topics[n] for n in test_topics)
+    vocab = sorted(set(train_text)) + [UNKNOWN_CHAR]
+    index = {c: i for i, c in enumerate(vocab)}
+    unknown = len(vocab) - 1
+    test = np.array([index.get(c, unknown) for c in test_text], dtype=np.int64)
+    return {
+        "vocab": vocab,
+        "train": np.array([index[c] for c in train_text], dtype=np.int64),
+        "test": test,
+        "train_text": train_text,
+        "test_text": test_text,
+        "train_topics": train_topics,
+        "test_topics": test_topics,
+        "n_unknown": int((test == unknown).sum()),
+    }
+
+
 # -- 10.2: a parallel corpus of numbers and dates --
 
 _EN_ONES = (
@@ -1104,10 +1246,13 @@ def chinese_numeral(n) -> str:
     """An integer 0 <= n < 10**8 in Chinese numerals (小写数字), the standard reading.
 
     The rules: the number is read in groups of four digits, the upper group followed by 万;
-    inside a group each nonzero digit is followed by its unit (千, 百, 十); a run of zeros
-    between nonzero digits, within a group or across the 万 boundary, is read as one 零; zeros
-    at the end are not read. A leading 一十 is read 十 (10 十, 15 十五, 100000 十万), but
-    not inside a number (110 一百一十, 10010 一万零一十). 2026 -> 二千零二十六.
+    inside a group each nonzero digit is followed by its unit (千, 百, 十); zeros at the end
+    of a group are not read, and any other run of zeros, however long, is read as one 零
+    (每级末尾的0都不读出来，其余数位上连续有几个0都只读一个零): so 105000 is 十万五千 (the zero
+    ends the 万 group) but 10010 is 一万零一十 and 1000001 一百万零一 (the zeros begin the lower
+    group). A leading 一十 is read 十 (10 十, 15 十五, 100000 十万), but not inside a number
+    (110 一百一十, 10010 一万零一十). 2 is always 二 (2026 -> 二千零二十六); the spoken 两 before
+    千, 万 and 百 (两千零二十六) is not produced.
     """
     n = _check_number(n)
     if n == 0:
@@ -1126,7 +1271,8 @@ def chinese_numeral(n) -> str:
                 out.append(_ZH_DIGITS[d])
             out.append(_ZH_UNITS[place % 4])
         if place == 4:  # the end of the 万 group
-            out.append("万")  # a zero run reaching 万 still counts: 一万零一十
+            out.append("万")
+            zero_pending = False  # zeros ending the 万 group are not read: 十万五千
     return "".join(out)
 
 
@@ -1430,6 +1576,63 @@ def entity_sentences(n_train, n_test, rng, *, max_len=4):
 
 
 # -- 10.4: strings of scikit-learn's handwritten digits --
+def digit_strings(n_train, n_test, rng, *, min_len=1, max_len=5, max_gap=3, test_share=0.3):
+    """Images of digit strings, built from scikit-learn's 8x8 handwritten digits.
+
+    The digit images are ``sklearn.datasets.load_digits()``: 1,797 scans of handwritten
+    digits, 8x8 pixels with grey levels 0 to 16 (the UCI "optical recognition of handwritten
+    digits" test set, shipped inside scikit-learn, so nothing is downloaded). The images are
+    first split into training and test images (a share ``test_share`` of them held out), so
+    that no image appears in both splits; then each string draws a length in
+    ``[min_len, max_len]``, that many images of its own split, and gaps of 0 to ``max_gap``
+    empty columns before, between and after the digits. Grey levels are divided by 16.
+
+    Returns:
+        ``{"train": split, "test": split}`` where each split holds ``"x"``, a float32 array
+        (N, W_max, 8) of the images read column by column (column t is ``x[n, t]``, its 8
+        pixels from top to bottom), zero beyond each width; ``"widths"`` (N,) int64;
+        ``"labels"``, a list of tuples of digits 0-9; ``"image_ids"``, a list of tuples of
+        the indices into ``load_digits()`` used by each string.
+    """
+    n_train = check_int("n_train", n_train)
+    n_test = check_int("n_test", n_test)
+    min_len = check_int("min_len", min_len)
+    max_len = check_int("max_len", max_len, minimum=min_len)
+    max_gap = check_int("max_gap", max_gap, minimum=0)
+    if isinstance(test_share, bool) or not isinstance(test_share, (float, int)):
+        raise ValueError(f"test_share must be a number in (0, 1), got {test_share!r}")
+    if not 0 < test_share < 1:
+        raise ValueError(f"test_share must be in (0, 1), got {test_share}")
+    rng = _rng(rng)
+    from sklearn.datasets import load_digits
+
+    digits = load_digits()
+    images = (digits.images / 16.0).astype(np.float32)  # (1797, 8, 8), rows x columns
+    order = rng.permutation(len(images))
+    n_held = int(round(test_share * len(images)))
+    pools = {"test": order[:n_held], "train": order[n_held:]}
+    out = {}
+    for split, n in (("train", n_train), ("test", n_test)):
+        pool = pools[split]
+        columns, labels, ids = [], [], []
+        for _ in range(n):
+            length = int(rng.integers(min_len, max_len + 1))
+            chosen = rng.choice(pool, size=length, replace=True)
+            gaps = rng.integers(0, max_gap + 1, size=length + 1)
+            parts = [np.zeros((gaps[0], 8), np.float32)]
+            for k, i in enumerate(chosen):
+                parts.append(images[i].T)  # (8 columns, 8 pixels)
+                parts.append(np.zeros((gaps[k + 1], 8), np.float32))
+            columns.append(np.concatenate(parts))
+            labels.append(tuple(int(digits.target[i]) for i in chosen))
+            ids.append(tuple(int(i) for i in chosen))
+        widths = np.array([len(c) for c in columns], dtype=np.int64)
+        x = np.zeros((n, widths.max(), 8), np.float32)
+        for k, c in enumerate(columns):
+            x[k, : len(c)] = c
+        out[split] = {"x": x, "widths": widths, "labels": labels, "image_ids": ids}
+    return out
+
 
 # -- 10.6: generated videos and scenes --
 

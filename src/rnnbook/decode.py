@@ -83,9 +83,11 @@ def beam_search(step, state, *, bos, eos, width, max_len, alpha=0.0):
 
     Each step extends every kept prefix by every token and keeps the ``width`` extensions with
     the highest log-probability; an extension that ends in EOS leaves the beam and joins the
-    finished sequences (so the beam stays ``width`` wide). After ``max_len`` steps the prefixes
-    still in the beam are finished too. The answer is the finished sequence with the highest
-    score (DEC.1); with width 1 this is greedy decoding.
+    finished sequences, so after a step in which j of the ``width`` best end in EOS only
+    ``width - j`` prefixes go on (the next step picks ``width`` again from their extensions).
+    There is no early stop: the search runs until no prefix is left or for ``max_len`` steps,
+    after which the prefixes still in the beam are finished too. The answer is the finished
+    sequence with the highest score (DEC.1); with width 1 this is greedy decoding.
 
     Returns:
         (tokens, score): the tokens (a list of ints, BOS left out, EOS kept) and (DEC.1).

@@ -105,3 +105,55 @@ def sequence_error_rate(predictions, references) -> float:
         )
     wrong = [tuple(p) != tuple(r) for p, r in zip(predictions, references, strict=True)]
     return float(np.mean(wrong))
+
+
+# ---- ranking metrics for next-item prediction (chapter 10, section 10.7) ----
+
+
+def _check_ranking(scores, targets, k):
+    """scores (N, V) float finite, targets (N,) int in [0, V), k an int in [1, V]."""
+    if not (hasattr(scores, "shape") and hasattr(scores, "dtype")) or len(scores.shape) != 2:
+        raise ValueError(f"scores must be an (N, V) float array, got {scores!r:.80}")
+    scores = np.asarray(scores)
+    if scores.dtype.kind != "f" or not np.isfinite(scores).all():
+        raise ValueError(f"scores must be finite floats, got dtype {scores.dtype}")
+    targets = np.asarray(targets)
+    N, V = scores.shape
+    if targets.shape != (N,) or targets.dtype.kind not in "iu":
+        raise ValueError(
+            f"targets must be (N,) = ({N},) integers, got shape {targets.shape} "
+            f"and dtype {targets.dtype}"
+        )
+    if N == 0 or targets.min() < 0 or targets.max() >= V:
+        raise ValueError(f"targets must be non-empty and lie in [0, V) = [0, {V})")
+    if isinstance(k, bool) or not isinstance(k, (int, np.integer)) or not 1 <= k <= V:
+        raise ValueError(f"k must be an int in [1, V] = [1, {V}], got {k!r}")
+    return scores, targets
+
+
+def target_rank(scores, targets):
+    """The 1-based rank of each target among its row's scores; ties count against it.
+
+    rank = 1 + the number of items scored at least as high as the target, other than it, so
+    a constant score ranks every target last (a model is never rewarded for ties).
+    """
+    scores, targets = _check_ranking(scores, targets, 1)
+    s_t = scores[np.arange(len(targets)), targets][:, None]  # (N, 1)
+    return (scores >= s_t).sum(1)  # the target itself counts once: 1 + the others >= it
+
+
+def recall_at_k(scores, targets, k):
+    """Share of rows whose target is among the k highest scores (hit rate at k).
+
+    ``scores`` (N, V) floats, one row of item scores per prediction; ``targets`` (N,) ints.
+    The position inside the top k does not matter.
+    """
+    scores, targets = _check_ranking(scores, targets, k)
+    return float(np.mean(target_rank(scores, targets) <= k))
+
+
+def mrr_at_k(scores, targets, k):
+    """Mean reciprocal rank at k: the mean of 1/rank over rows, 0 where rank > k."""
+    scores, targets = _check_ranking(scores, targets, k)
+    rank = target_rank(scores, targets)
+    return float(np.mean(np.where(rank <= k, 1.0 / rank, 0.0)))

@@ -35,7 +35,12 @@ def _check_batch(tokens, lengths, V):
         raise ValueError(f"lengths must lie in [1, T] = [1, {T}], got {lengths.tolist()}")
     if tokens.min() < 0 or tokens.max() >= V:
         raise ValueError(f"tokens must lie in [0, V) = [0, {V})")
-    return torch.arange(T)[None, :] < lengths[:, None]  # (B, T) the mask
+    if lengths.device != tokens.device:
+        raise ValueError(
+            f"lengths must be on the device of tokens ({tokens.device}), got {lengths.device}"
+        )
+    # the mask is built on the input's device: a CPU arange against GPU lengths would fail
+    return torch.arange(T, device=tokens.device)[None, :] < lengths[:, None]  # (B, T)
 
 
 class SequenceClassifier(nn.Module):
@@ -58,12 +63,15 @@ class SequenceClassifier(nn.Module):
         check_option("mode", mode, MODES)
         x = self.embedding(tokens)  # (B, T, E)
         if mode == "packed":
-            packed = pack_padded_sequence(x, lengths, batch_first=True, enforce_sorted=False)
+            packed = pack_padded_sequence(  # torch wants the lengths on the CPU here
+                x, lengths.cpu(), batch_first=True, enforce_sorted=False
+            )
             _, (h_n, _) = self.lstm(packed)  # h_n: (1, B, H), each row after its own last step
             return h_n[0]
         out, (h_n, _) = self.lstm(x)  # out: (B, T, H), every column, padding included
         if mode == "masked":
-            return out[torch.arange(len(lengths)), lengths - 1]  # (B, H) at t = length
+            rows = torch.arange(len(lengths), device=out.device)
+            return out[rows, lengths - 1]  # (B, H) at t = length
         return h_n[0]  # (B, H) after the padding too: wrong for every row shorter than T
 
     def forward(self, tokens, lengths, mode: str = "packed"):

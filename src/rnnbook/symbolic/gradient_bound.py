@@ -178,7 +178,7 @@ def course_report_product(
             rhs.append(d_tt.T * ordered_product(factors, order))
     return prove(
         "bound.course_report_product" + ("[as printed]" if order == "ascending" else ""),
-        r"\delta_k^{\top} = \delta_t^{\top}\, U\operatorname{diag}(f'(z_{t-1}))\cdots"
+        r"\delta_k^{\top} = \delta_t^{\top}\, U\operatorname{diag}(f'(z_{t-1}))\cdots "
         r"U\operatorname{diag}(f'(z_{k}))"
         if order == "descending"
         else (
