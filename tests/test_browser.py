@@ -220,30 +220,76 @@ def _visit(browser, server, page_path, width, theme="light"):
     return context, page, log
 
 
-@pytest.mark.skipif(_skip_reason() is not None, reason=str(_skip_reason()))
-@pytest.mark.parametrize("page_path", BROWSER_PAGES)
-def test_page_in_the_browser(browser, server, page_path):
+def page_problems(browser, server, page_path):
+    """Everything the browser finds wrong with one page, as a list of messages."""
     context, page, log = _visit(browser, server, page_path, PHONE_WIDTH)
+    problems = []
     try:
-        assert not log["outside"], f"requests outside localhost: {log['outside'][:5]}"
-        assert not log["status"], f"responses of 400 or more: {log['status'][:5]}"
-        assert not log["console"], f"console errors: {log['console'][:5]}"
-        assert not page.evaluate(_RAW_TEX), "TeX left untypeset"
+        if log["outside"]:
+            problems.append(f"requests outside localhost: {log['outside'][:5]}")
+        if log["status"]:
+            problems.append(f"responses of 400 or more: {log['status'][:5]}")
+        if log["console"]:
+            problems.append(f"console errors: {log['console'][:5]}")
+        raw = page.evaluate(_RAW_TEX)
+        if raw:
+            problems.append(f"TeX left untypeset: {raw[:3]}")
         images = page.evaluate(_IMAGES)
-        assert all(i["loaded"] for i in images), [i["src"] for i in images if not i["loaded"]]
-        assert all(i["alt"] for i in images), [i["src"] for i in images if not i["alt"]]
+        if not all(i["loaded"] for i in images):
+            problems.append(f"images not loaded: {[i['src'] for i in images if not i['loaded']]}")
+        if not all(i["alt"] for i in images):
+            problems.append(
+                f"images without alt text: {[i['src'] for i in images if not i['alt']]}"
+            )
         overflow = page.evaluate("() => document.documentElement.scrollWidth - window.innerWidth")
-        assert overflow <= 1, f"the page is {overflow} px wider than a {PHONE_WIDTH} px screen"
+        if overflow > 1:
+            problems.append(f"the page is {overflow} px wider than a {PHONE_WIDTH} px screen")
         page.add_script_tag(path=str(AXE))
         result = page.evaluate("() => axe.run(document, {resultTypes: ['violations']})")
-        bad = [
+        problems += [
             f"{v['id']} ({v['impact']}): {v['help']}, e.g. {v['nodes'][0]['target']}"
             for v in result["violations"]
             if v["impact"] in ("serious", "critical")
         ]
-        assert not bad, bad
     finally:
         context.close()
+    return problems
+
+
+@pytest.mark.skipif(_skip_reason() is not None, reason=str(_skip_reason()))
+@pytest.mark.parametrize("page_path", BROWSER_PAGES)
+def test_page_in_the_browser(browser, server, page_path):
+    assert page_problems(browser, server, page_path) == []
+
+
+@pytest.mark.skipif(_skip_reason() is not None, reason=str(_skip_reason()))
+def test_the_browser_checks_find_planted_faults(browser, tmp_path):
+    """A page with raw TeX, an external script, a missing image and one too wide is reported."""
+    (tmp_path / "bad.html").write_text(
+        '<!DOCTYPE html><html lang="en"><head><title>bad</title>'
+        '<script src="https://cdn.example.org/x.js"></script></head><body><main>'
+        "<p>An equation left raw: $$a = b$$</p>"
+        '<img src="missing.png">'
+        '<div style="width: 2000px">wide</div></main></body></html>'
+    )
+    handler = functools.partial(_Quiet, directory=str(tmp_path))
+    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=httpd.serve_forever, daemon=True).start()
+    try:
+        problems = page_problems(browser, f"http://127.0.0.1:{httpd.server_address[1]}", "bad.html")
+    finally:
+        httpd.shutdown()
+    found = "\n".join(problems)
+    for expected in (
+        "requests outside localhost: ['https://cdn.example.org/x.js']",
+        "responses of 400 or more",
+        "TeX left untypeset",
+        "images not loaded",
+        "images without alt text",
+        "px wider than a 390 px screen",
+        "image-alt (critical)",
+    ):
+        assert expected in found, (expected, problems)
 
 
 @pytest.mark.skipif(_skip_reason() is not None, reason=str(_skip_reason()))
