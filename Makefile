@@ -92,26 +92,30 @@ pdf: $(VENV)/.stamp-book $(OFFLINE)/tex-mml-chtml.js pdf-tools
 	@test -s $(PDF) && echo "The book as a PDF: $(CURDIR)/$(PDF)" \
 	  && pdfinfo $(PDF) 2>/dev/null | grep -E "^Pages|^File size" || true
 
+# NumPy's code paths every printed number is computed with (src/rnnbook/_numerics.py; importing
+# rnnbook sets them too, but NumPy reads them when it loads, which can come first).
+PINNED := $(shell $(PYTHON) src/rnnbook/_numerics.py)
+
 test: $(VENV)/.stamp-test $(VENV)/.stamp-assignments book $(AXE) browser
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check src tests benchmarks
-	OMP_NUM_THREADS=1 $(BIN)/python -m pytest -n 2 --dist loadfile $(NBVAL)
+	OMP_NUM_THREADS=1 $(PINNED) $(BIN)/python -m pytest -n 2 --dist loadfile $(NBVAL)
 
 test-threads: $(VENV)/.stamp-test
-	$(BIN)/python -m pytest $(NBVAL) chapters
+	$(PINNED) $(BIN)/python -m pytest $(NBVAL) chapters
 
 # The kernel is installed inside .venv under the name every notebook uses
 # (python3), and JUPYTER_PATH puts it ahead of any other python3 kernel.
 lab: $(VENV)/.stamp-lab $(VENV)/.stamp-test
 	$(BIN)/python -m ipykernel install --sys-prefix --name python3 --display-name "Python 3 (rnnbook)"
-	JUPYTER_PATH=$(CURDIR)/$(VENV)/share/jupyter $(BIN)/jupyter lab --ServerApp.root_dir=chapters \
+	$(PINNED) JUPYTER_PATH=$(CURDIR)/$(VENV)/share/jupyter $(BIN)/jupyter lab --ServerApp.root_dir=chapters \
 	  $(if $(filter 0,$(shell id -u)),--allow-root)
 
 # Stored outputs are what nbval compares: after a change that moves a printed number,
 # re-execute the notebooks (one thread, as make test runs them) and read the diff.
 outputs: $(VENV)/.stamp-book $(VENV)/.stamp-test
 	for nb in $(sort $(wildcard chapters/*.ipynb chapters/*/*.ipynb)); do \
-	  OMP_NUM_THREADS=1 $(BIN)/jupyter execute --inplace $$nb || exit 1; done
+	  OMP_NUM_THREADS=1 $(PINNED) $(BIN)/jupyter execute --inplace $$nb || exit 1; done
 
 bench: $(VENV)/.stamp-test
 	$(BIN)/python benchmarks/run.py
@@ -119,10 +123,10 @@ bench: $(VENV)/.stamp-test
 # The experiments too large for a notebook: each script is deterministic given its seeds
 # and writes its results into experiments/results/, which the chapters load. make test
 # reruns each one at a reduced size against a stored reduced-size result.
-EXPERIMENTS := truncated_bptt long_lag lstm_variants lstm_vs_gru fill_in_blank expressions clockwork cnn_lstm translation char_lm
+EXPERIMENTS := truncated_bptt long_lag lstm_variants lstm_vs_gru fill_in_blank expressions clockwork cnn_lstm translation char_lm ctc
 
 experiments: $(VENV)/.stamp-test
-	for e in $(EXPERIMENTS); do OMP_NUM_THREADS=1 $(BIN)/python experiments/$$e.py || exit 1; done
+	for e in $(EXPERIMENTS); do OMP_NUM_THREADS=1 $(PINNED) $(BIN)/python experiments/$$e.py || exit 1; done
 
 # The one repository setting (empty until a public copy exists): writes URL into _config.yml and
 # into every notebook's install cell; the repository, Binder and Colab buttons appear only once it

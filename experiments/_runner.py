@@ -2,13 +2,17 @@
 
 Each script defines ``configurations(quick)`` (a list of settings) and ``run(config)``
 (one deterministic run); the runs may go to parallel processes (``--jobs``) without
-changing a number, since each depends only on its own settings and seed.
+changing a number, since each depends only on its own settings and seed. Every run uses one
+PyTorch thread, whatever ``OMP_NUM_THREADS`` says: a matrix product or a convolution split
+over threads adds its terms in another order, and training amplifies the last bit.
 """
 
 import argparse
 import csv
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
+
+import rnnbook  # noqa: F401  (before NumPy: its code paths are pinned, see rnnbook._numerics)
 
 
 def parse_args(argv, doc: str, quick_help: str):
@@ -23,11 +27,29 @@ def parse_args(argv, doc: str, quick_help: str):
     return args
 
 
+def _one_thread() -> int:
+    """Set PyTorch to one thread (where it is installed); return the count it had."""
+    try:
+        import torch
+    except ImportError:
+        return 1
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    return before
+
+
 def run_all(run, configs: list, jobs: int) -> list:
     """``[run(c) for c in configs]``, in ``jobs`` processes when ``jobs`` > 1, in order."""
     if jobs == 1:
-        return [run(c) for c in configs]
-    with ProcessPoolExecutor(jobs) as pool:
+        before = _one_thread()
+        try:
+            return [run(c) for c in configs]
+        finally:
+            if before != 1:
+                import torch
+
+                torch.set_num_threads(before)
+    with ProcessPoolExecutor(jobs, initializer=_one_thread) as pool:
         return list(pool.map(run, configs))
 
 

@@ -24,11 +24,10 @@ Writes ``results/translation.csv`` (one row per run and digit count, digits 0 = 
 import sys
 from pathlib import Path
 
-import numpy as np
-import torch
-
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-import _runner  # noqa: E402
+import _runner  # noqa: E402  (first: it imports rnnbook, which NumPy must follow)
+import numpy as np  # noqa: E402
+import torch  # noqa: E402
 
 import rnnbook  # noqa: E402
 from rnnbook import data, metrics  # noqa: E402

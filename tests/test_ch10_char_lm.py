@@ -28,13 +28,38 @@ def test_corpus_splits_by_topic_deterministically_without_overlap():
     c = data.python_docs_corpus(0)
     assert set(c["train_topics"]) | set(c["test_topics"]) == set(topics)
     assert not set(c["train_topics"]) & set(c["test_topics"])
-    assert len(c["test_topics"]) == max(1, round(0.1 * len(topics)))
+    held_out = sum(len(topics[n]) for n in c["test_topics"])
+    assert 0.05 * len(c["train_text"]) < held_out <= 0.1 * sum(map(len, topics.values()))
     assert len(c["train_text"]) == len(c["train"]) and len(c["test_text"]) == len(c["test"])
     assert c["train"].dtype == np.int64 and c["train"].max() < len(c["vocab"]) - 1
     assert "".join(c["vocab"][i] for i in c["train"][:200]) == c["train_text"][:200]
     c2 = data.python_docs_corpus(0)
     assert c2["test_topics"] == c["test_topics"] and np.array_equal(c2["test"], c["test"])
     assert data.python_docs_corpus(1)["test_topics"] != c["test_topics"]
+
+
+def test_no_passage_of_a_held_out_topic_is_in_the_training_text():
+    c = data.python_docs_corpus(0)
+    train, test, k = c["train_text"], c["test_text"], data.SHARED_SPAN
+    spans = {test[i : i + k] for i in range(len(test) - k + 1)}
+    # the joins between topics ("\n\n") make the only spans that cross two topics
+    shared = [s for s in spans if s in train and "\n\n" not in s]
+    assert shared == []
+
+
+def test_overlap_groups_join_partners_of_partners_and_nothing_else():
+    base = "".join(chr(97 + i % 26) for i in range(120))
+    texts = {
+        "whole": base,
+        "part": "xyz " + base[30:90] + " zyx",  # a passage of "whole", as a subsection
+        "chain": base[60:85] + "-" * 40 + "0123456789" * 6,  # shares 25 only: not linked
+        "other": "0123456789" * 6 + "!",  # shares 60 characters with "chain"
+        "alone": "completely different text, long enough to have spans of fifty characters",
+    }
+    assert data.overlap_groups(texts) == [["alone"], ["chain", "other"], ["part", "whole"]]
+    assert data.overlap_groups(texts, span=20) == [["alone"], ["chain", "other", "part", "whole"]]
+    with pytest.raises(ValueError, match="texts"):
+        data.overlap_groups(["a", "b"])
 
 
 def test_corpus_counts_unknown_characters():
@@ -134,14 +159,28 @@ def test_charlm_rejects_bad_input():
         m(torch.zeros(5, dtype=torch.int64))
 
 
-def test_bits_per_char_is_cross_entropy_over_ln2():
+def _bits_by_hand(m, ids):
+    # one pass over the whole stream, probabilities by a float64 softmax written out
+    with torch.no_grad():
+        z = m(ids[:-1, None])[0][:, 0].double().numpy()
+    z = z - z.max(axis=1, keepdims=True)
+    p = np.exp(z) / np.exp(z).sum(axis=1, keepdims=True)
+    return float(-np.log2(p[np.arange(len(p)), ids[1:].numpy()]).mean())
+
+
+def test_bits_per_char_equals_a_softmax_by_hand_across_windows():
     torch.manual_seed(0)
     m = lm.CharLM(9, 5, cell="gru")
     ids = torch.randint(0, 9, (401,))
-    with torch.no_grad():
-        logits, _ = m(ids[:-1, None])
-        nats = torch.nn.functional.cross_entropy(logits[:, 0], ids[1:]).item()
-    assert lm.bits_per_char(m, ids, batch_size=1, window=37) == pytest.approx(nats / math.log(2))
+    # windows of 37 carry the state across 11 window boundaries
+    assert lm.bits_per_char(m, ids, batch_size=1, window=37) == pytest.approx(
+        _bits_by_hand(m, ids), rel=1e-6
+    )
+    # the check fails when the state is not carried across windows
+    cut = np.mean(
+        [lm.bits_per_char(m, ids[i : i + 38], batch_size=1, window=37) for i in range(0, 370, 37)]
+    )
+    assert abs(cut - _bits_by_hand(m, ids[:371])) > 1e-4
 
 
 def test_count_baselines_match_hand_counts_and_uniform():
@@ -232,3 +271,44 @@ def test_the_stored_results_are_complete():
     rows = _read(experiment.OUT)
     runs = {(r["model"], int(r["seed"])) for r in rows}
     assert runs == {(c["model"], c["seed"]) for c in experiment.configurations()}
+
+
+# ---- the Witten-Bell n-gram baseline ----------------------------------------------------
+
+
+def _sums_to_one(prob, histories):
+    return all(abs(prob(h).sum() - 1) < 1e-12 for h in histories)
+
+
+def test_witten_bell_matches_hand_counts_and_the_unigram():
+    ab = np.array([0, 1, 0, 1])  # "abab" over V = 3 (a, b, c)
+    p = lm.witten_bell_probabilities(ab, 3, 2)([0])  # after "a": C(a, b) = 2, T(a) = 1
+    np.testing.assert_allclose(p, [1 / 7, 17 / 21, 1 / 21], rtol=1e-14)
+    np.testing.assert_allclose(lm.witten_bell_probabilities(ab, 3, 2)([2]), [3 / 7, 3 / 7, 1 / 7])
+    g = np.random.default_rng(0)
+    a, b = g.integers(0, 6, 500), g.integers(0, 6, 100)
+    assert lm.witten_bell_bpc(a, b, 6, 1) == pytest.approx(lm.count_bpc(a, b, 6, 0), rel=1e-12)
+
+
+@pytest.mark.parametrize("n", [2, 3, 5])
+def test_witten_bell_distributions_sum_to_one_and_a_planted_error_does_not(n):
+    g = np.random.default_rng(n)
+    train = g.integers(0, 5, 400)
+    histories = [g.integers(0, 5, int(g.integers(0, 7))) for _ in range(40)] + [train[:10]]
+    assert _sums_to_one(lm.witten_bell_probabilities(train, 5, n), histories)
+
+    unigram = lm.witten_bell_probabilities(train, 5, 1)
+
+    def planted(history):
+        # (WB.1) for the last character, with T(h) left out of the denominator
+        counts = np.bincount(train[1:][train[:-1] == history[-1]], minlength=5)
+        return (counts + (counts > 0).sum() * unigram([])) / counts.sum()
+
+    assert not _sums_to_one(planted, [h for h in histories if len(h)])
+
+
+def test_witten_bell_rejects_bad_input():
+    with pytest.raises(ValueError, match="train_ids"):
+        lm.witten_bell_bpc(np.array([0, 7]), np.array([0, 1]), 3, 2)
+    with pytest.raises(ValueError, match="n must"):
+        lm.witten_bell_bpc(np.array([0, 1]), np.array([0, 1]), 3, 0)

@@ -255,6 +255,46 @@ def test_models_reject_bad_input():
         caption_loss(torch.randn(2, 5, 14), torch.zeros(2, 4, dtype=torch.int64))
 
 
+def test_decode_step_and_loss_reject_bad_input():
+    vocabulary = Vocabulary(["a red circle", "a blue square"])
+    assert vocabulary.decode([1, 3, 2, 7]) == "a"  # a good row still decodes
+    for ids, words in (
+        ([1, 99], r"word ids in \[0, 8\)"),
+        ([1, -1], "word ids"),
+        ([1, 2.0], r"ids\[1\] must be an int"),
+        (torch.zeros(2, 3, dtype=torch.int64), "1-D int64"),
+        (torch.zeros(3), "1-D int64"),
+        ("a red", "tensor or a list"),
+    ):
+        with pytest.raises(ValueError, match=words):
+            vocabulary.decode(ids)
+    model = CaptionModel(14)
+    v, w = torch.randn(2, 64), torch.ones(2, dtype=torch.int64)
+    logits, state = model.step(v, w)  # good input passes
+    assert logits.shape == (2, 14)
+    for args, words in (
+        ((torch.randn(2, 63), w), r"\(B, F\)"),
+        ((v.double(), w), "dtype"),
+        ((v, w.float()), "int64"),
+        ((v, torch.ones(3, dtype=torch.int64)), r"\(2,\)"),
+        ((v, torch.full((2,), 14)), "word ids"),
+        ((v, w, (state[0],)), "pair"),
+        ((v, w, (state[0][:, :1], state[1])), "pair"),
+    ):
+        with pytest.raises(ValueError, match=words):
+            model.step(*args)
+    nan = torch.randn(2, 5, 14)
+    nan[0, 0, 0] = float("nan")
+    for args, words in (
+        ((torch.zeros(2, 5, 14, dtype=torch.int64), torch.zeros(2, 5, dtype=torch.int64)), "float"),
+        ((nan, torch.zeros(2, 5, dtype=torch.int64)), "finite"),
+        ((torch.randn(2, 5, 14), torch.full((2, 5), 14)), "word ids"),
+        ((torch.randn(2, 5, 14), torch.zeros(2, 5, dtype=torch.int32)), "int64"),
+    ):
+        with pytest.raises(ValueError, match=words):
+            caption_loss(*args)
+
+
 # ---- the experiment script -----------------------------------------------------------
 
 

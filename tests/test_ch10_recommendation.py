@@ -21,6 +21,22 @@ def test_ranks_recall_mrr_by_hand():
     assert metrics.mrr_at_k(SCORES, TARGETS, 4) == pytest.approx((1 + 1 / 2 + 1 / 4) / 3)
 
 
+def test_optimistic_and_pessimistic_ties_differ():
+    """GRU4Rec's evaluation counts only strictly higher scores; the book counts ties against."""
+    assert metrics.target_rank(SCORES, TARGETS, "optimistic").tolist() == [1, 2, 1]
+    tied = np.array([[0.5, 0.5, 0.5, 0.1]])  # target 1 tied with two others
+    assert metrics.target_rank(tied, np.array([1])).tolist() == [3]
+    assert metrics.target_rank(tied, np.array([1]), ties="optimistic").tolist() == [1]
+    assert metrics.mrr_at_k(SCORES, TARGETS, 4, "optimistic") == pytest.approx((1 + 1 / 2 + 1) / 3)
+    assert metrics.recall_at_k(tied, np.array([1]), 2, ties="optimistic") == 1.0
+    assert metrics.recall_at_k(tied, np.array([1]), 2) == 0.0
+    S = np.random.default_rng(1).normal(size=(30, 8))  # no ties: the two agree
+    y = np.arange(30) % 8
+    assert np.array_equal(metrics.target_rank(S, y), metrics.target_rank(S, y, "optimistic"))
+    with pytest.raises(ValueError):
+        metrics.target_rank(SCORES, TARGETS, ties="random")
+
+
 def test_metrics_against_argsort():
     rng = np.random.default_rng(0)
     S = rng.normal(size=(50, 20))
@@ -106,12 +122,88 @@ def test_baselines_by_hand():
     sessions = [np.array([0, 1, 2]), np.array([0, 1, 1]), np.array([2, 0])]
     pop = R.MostPopular(3).fit(sessions)
     assert pop.counts.tolist() == [3, 3, 2]
-    i2i = R.ItemToItem(3).fit(sessions)
-    assert i2i.C.tolist() == [[0, 2, 0], [0, 1, 1], [1, 0, 0]]
-    S = i2i.score_prefixes([np.array([2, 0])])
+    m1 = R.SuccessorCounts(3).fit(sessions)
+    assert m1.C.tolist() == [[0, 2, 0], [0, 1, 1], [1, 0, 0]]
+    S = m1.score_prefixes([np.array([2, 0])])
     assert int(np.argmax(S[0])) == 1
     with pytest.raises(ValueError):
-        R.ItemToItem(3).fit([np.array([0, 5])])
+        R.SuccessorCounts(3).fit([np.array([0, 5])])
+    with pytest.raises(ValueError):
+        R.SuccessorCounts(3, order=3)
+
+
+def test_session_popular_by_hand():
+    """S-POP: clicks in the prefix first, then global clicks; an unclicked tie stays tied."""
+    sessions = [np.array([0, 1, 2]), np.array([0, 1, 1]), np.array([2, 3])]
+    spop = R.SessionPopular(5).fit(sessions)  # global clicks [2, 3, 2, 1, 0]
+    S = spop.score_prefixes([np.array([3, 2, 3]), np.array([4])])
+    assert np.argsort(-S[0], kind="stable").tolist() == [3, 2, 1, 0, 4]
+    assert S[0, 0] < S[0, 1] and S[1, 4] > S[1, 1] > S[1, 0] == S[1, 2] > S[1, 3]
+
+
+def test_item_knn_cosine_by_hand():
+    """sim(i, j) = sessions with both / sqrt(sessions with i * sessions with j); order ignored."""
+    sessions = [np.array([0, 1]), np.array([1, 0, 2]), np.array([2, 3]), np.array([3, 2])]
+    knn = R.ItemKNN(4).fit(sessions)
+    # supports: 0 in 2 sessions, 1 in 2, 2 in 3, 3 in 2
+    assert knn.sim[0, 1] == pytest.approx(2 / 2)
+    assert knn.sim[0, 2] == pytest.approx(1 / np.sqrt(2 * 3))
+    assert knn.sim[2, 3] == pytest.approx(2 / np.sqrt(3 * 2))
+    assert knn.sim[0, 3] == 0 and knn.sim[1, 1] == 0
+    np.testing.assert_allclose(knn.sim, knn.sim.T)
+    S = knn.score_prefixes([np.array([3, 0])])
+    assert np.argsort(-S[0])[:2].tolist() == [1, 2]
+    assert S[0, 0] == S[0, 3] < S[0, 2]  # similarity 0 and two clicks each: still tied
+
+
+def test_second_order_counts_by_hand():
+    sessions = [np.array([0, 1, 2]), np.array([2, 1, 0]), np.array([0, 1, 2]), np.array([3, 1])]
+    m2 = R.SuccessorCounts(4, order=2).fit(sessions)
+    assert m2.C2[0, 1, 2] == 2 and m2.C2[2, 1, 0] == 1 and m2.C2.sum() == 3
+    S = m2.score_prefixes([np.array([2, 1]), np.array([0, 1]), np.array([1])])
+    assert int(np.argmax(S[0])) == 0 and int(np.argmax(S[1])) == 2
+    # the pair (2, 1) was followed by 0 once; the first-order counts after 1 favour 2
+    assert int(np.argmax(m2.C[1])) == 2 and int(np.argmax(S[2])) == 2
+
+
+def _brute_force_next(paths, switch, prefix):
+    """P(next item | prefix) by summing over every sequence of hidden states (tiny cases)."""
+    Z, L = paths.shape
+    states = [(z, pos) for z in range(Z) for pos in range(L)]
+
+    def step(a, b):
+        if b == (a[0], (a[1] + 1) % L):
+            return 1 - switch
+        return switch / ((Z - 1) * L) if b[0] != a[0] else 0.0
+
+    def walk(t, state, w):
+        if paths[state] != prefix[t]:
+            return np.zeros(paths.max() + 1)
+        if t == len(prefix) - 1:
+            out = np.zeros(paths.max() + 1)
+            for b in states:
+                out[paths[b]] += w * step(state, b)
+            return out
+        return sum(walk(t + 1, b, w * step(state, b)) for b in states)
+
+    p = sum(walk(0, s, 1 / len(states)) for s in states)
+    return p / p.sum()
+
+
+def test_intent_filter_matches_brute_force():
+    paths = np.array([[0, 1, 2], [1, 3, 0]])
+    f = R.IntentFilter(paths, 0.2, 4)
+    prefixes = [np.array([1]), np.array([0, 1]), np.array([1, 3, 0]), np.array([2, 1])]
+    S = f.score_prefixes(prefixes)
+    np.testing.assert_allclose(S.sum(1), 1.0)
+    for row, p in zip(S, prefixes, strict=True):
+        np.testing.assert_allclose(row, _brute_force_next(paths, 0.2, p))
+    exact = R.IntentFilter(paths, 0.0, 4).score_prefixes([np.array([1, 2])])
+    np.testing.assert_allclose(exact[0], [1, 0, 0, 0])  # no switches: the path fixes it
+    with pytest.raises(ValueError):
+        R.IntentFilter(paths, 0.0, 4).score_prefixes([np.array([0, 3])])
+    with pytest.raises(ValueError):
+        R.IntentFilter(paths, 1.5, 4)
 
 
 def test_gru4rec_shapes_and_step_matches_forward():
@@ -130,9 +222,32 @@ def test_gru4rec_shapes_and_step_matches_forward():
         net(torch.tensor([[1, 10]]))
 
 
+def _check_lanes(sessions, steps):
+    """Every lane resets exactly at a session's first item and otherwise continues it.
+
+    Each item occurs once in ``sessions``, so an item names its session and position.
+    """
+    where = {int(item): (n, t) for n, s in enumerate(sessions) for t, item in enumerate(s)}
+    previous = {}
+    for xs, ys, reset in steps:
+        for b, (x, y) in enumerate(zip(xs.tolist(), ys.tolist(), strict=True)):
+            n, t = where[x]
+            if bool(reset[b]) != (t == 0):
+                return False  # a reset away from a session's start, or a missed one
+            if t > 0 and previous.get(b) != (n, t - 1):
+                return False  # not the same session's next step
+            if where[y] != (n, t + 1):
+                return False
+            previous[b] = (n, t)
+    return True
+
+
 def test_session_parallel_batches():
-    sessions = [np.array([0, 1, 2]), np.array([3, 4]), np.array([5, 6, 7, 8])]
+    sessions = [np.array([0, 1, 2]), np.array([3, 4]), np.array([5, 6, 7, 8]), np.array([9, 10])]
     steps = list(R.session_parallel_batches(sessions, 2, np.random.default_rng(0)))
-    pairs = {(int(x), int(y)) for xs, ys, _ in steps for x, y in zip(xs, ys, strict=True)}
-    allowed = {(int(s[t]), int(s[t + 1])) for s in sessions for t in range(len(s) - 1)}
-    assert pairs <= allowed and steps[0][2].all()
+    assert steps[0][2].all() and _check_lanes(sessions, steps)
+    assert sum(int(r.sum()) for _, _, r in steps) >= 3  # lanes moved on to new sessions
+    missed = [(x, y, r if i == 0 else torch.zeros_like(r)) for i, (x, y, r) in enumerate(steps)]
+    assert not _check_lanes(sessions, missed)  # a planted missed reset is caught
+    with pytest.raises(ValueError):
+        next(R.session_parallel_batches(sessions, 5, np.random.default_rng(0)))

@@ -1,5 +1,6 @@
 """Section 10.3: generated reviews, the recurrent classifier and the bag-of-words baseline."""
 
+import itertools
 from collections import Counter
 
 import pytest
@@ -45,6 +46,38 @@ def test_swapping_the_clauses_keeps_the_words_and_flips_the_label():
     n_pos, n_neg = int(d["train"]["label"].sum()), int((1 - d["train"]["label"]).sum())
     for w in data.POSITIVE + data.NEGATIVE + ("not", "very"):
         assert abs(pos[w] / n_pos - neg[w] / n_neg) < 0.08, w
+
+
+def _grammar(kind):
+    # every review the grammar allows, written out independently of the generator
+    clauses = {}
+    for subject, neg, very, adj in itertools.product(
+        data.SUBJECTS, ("", "not "), ("", "very "), data.POSITIVE + data.NEGATIVE
+    ):
+        polarity = (adj in data.POSITIVE) != bool(neg)
+        clauses[f"the {subject} is {neg}{very}{adj}"] = polarity
+    if kind == "plain":
+        return {c: y for c, y in clauses.items() if " not " not in c}
+    return {
+        f"{a} but {b}": yb for a, ya in clauses.items() for b, yb in clauses.items() if ya != yb
+    }
+
+
+@pytest.mark.parametrize("kind", ["contrast", "plain"])
+def test_the_grammar_is_counted_and_every_review_is_in_it(kind):
+    reviews = _grammar(kind)
+    assert (
+        data.sentiment_review_count(kind)
+        == len(reviews)
+        == {"contrast": 73_728, "plain": 192}[kind]
+    )
+    n = min(2000, len(reviews) - 20)
+    d = data.sentiment_reviews(n, 20, 3, kind=kind)
+    for split in ("train", "test"):
+        for text, y in zip(d[split]["text"], d[split]["label"], strict=True):
+            assert reviews[text] == bool(y), text
+    with pytest.raises(ValueError, match="at most"):
+        data.sentiment_reviews(len(reviews), 1, 0, kind=kind)
 
 
 def test_plain_reviews_have_no_negation():

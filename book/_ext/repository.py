@@ -42,6 +42,8 @@ def install_cell_source(url: str) -> str:
         "# does nothing where rnnbook is installed (make lab, Binder, a local clone).\n"
     )
     test = 'if importlib.util.find_spec("rnnbook") is None:\n'
+    # imported before NumPy: it pins NumPy's code paths (rnnbook._numerics)
+    first = '\n\n_ = importlib.import_module("rnnbook")  # first: the same numbers on every machine'
     if url:
         return (
             comment
@@ -51,6 +53,7 @@ def install_cell_source(url: str) -> str:
             + f'    url = "{url}"\n'
             + '    pip = [sys.executable, "-m", "pip", "install"]\n'
             + '    subprocess.check_call([*pip, f"rnnbook @ git+{url}.git"])'
+            + first
         )
     return (
         comment
@@ -60,6 +63,7 @@ def install_cell_source(url: str) -> str:
         + '        "rnnbook is not installed: run `pip install -e .` in a clone of the book "\n'
         + '        "(see its README)"\n'
         + "    )"
+        + first
     )
 
 

@@ -8,8 +8,13 @@ over all paths pi with B(pi) = l (B merges repeats, then drops blanks; see
 - :func:`greedy` (best path): the most probable symbol at every frame, then B. It finds the
   most probable *path*, which need not collapse to the most probable *labelling*.
 - :func:`prefix_beam_search`: keeps the ``width`` most probable prefixes, each with two
-  probabilities (its paths so far ending in a blank, and ending in its last label); with a
-  width no smaller than the number of prefixes it prunes nothing and is exact.
+  probabilities (its paths so far ending in a blank, and ending in its last label), the
+  search of Hannun et al. (2014, arXiv:1408.2873), here without a language model. With a
+  width no smaller than the number of prefixes it prunes nothing and is exact; with a finite
+  width it may miss the most probable labelling, and the log p it returns is a lower bound
+  on log p(l | x), since the paths that passed through a pruned prefix are lost. (It is not
+  the *prefix search decoding* of Graves et al. (2006), a best-first search over prefixes
+  run on the sections between frames where the blank is nearly certain.)
 - :func:`exhaustive_labelling`: sums all K^T paths per labelling; for checks on small cases.
 
 :mod:`rnnbook.decode` decodes a step function (a decoder that feeds back its own output);
@@ -51,6 +56,9 @@ def greedy(log_probs, blank=0):
 
 def prefix_beam_search(log_probs, width, blank=0):
     """Prefix beam search; returns ``(labelling, log p)`` of the best prefix kept at the end.
+
+    ``log p`` sums only the paths whose prefixes were kept at every frame: it equals
+    log p(labelling | x) when nothing was pruned, and is at most that otherwise.
 
     Each prefix l carries log p_b(l) and log p_nb(l): the probability of the paths of frames
     1..t that collapse to l and end in a blank, or in l's last label. Per frame t, with y = y_t:

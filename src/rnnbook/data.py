@@ -1084,8 +1084,11 @@ def click_sessions(
     Returns:
         dict with ``"train"`` and ``"test"`` (lists of int64 arrays of item ids in
         [0, n_items), lengths in [min_length, max_length]), ``"paths"`` (n_intents,
-        path_length) int64 and ``"intents"``: for each split a list of int64 arrays, the
-        hidden intent of every click.
+        path_length) int64, ``"intents"``: for each split a list of int64 arrays, the
+        hidden intent of every click, and ``"n_items"``, the size V of the catalogue.
+        Sessions that recur (the short, common ones) are kept once, in the split where they
+        were first drawn, so the test split, filled last, holds fewer of them than the
+        training split.
     """
     rng = _rng(rng)
     n_train = check_int("n_train", n_train)
@@ -1133,6 +1136,7 @@ def click_sessions(
         "test": sessions[n_train:],
         "paths": paths,
         "intents": {"train": intents[:n_train], "test": intents[n_train:]},
+        "n_items": n_items,
     }
 
 
@@ -1140,22 +1144,59 @@ def click_sessions(
 UNKNOWN_CHAR = "\ufffd"
 
 
+SHARED_SPAN = 50  # characters: a passage this long in two topics puts them in one group
+
+
+def overlap_groups(texts: dict, span: int = SHARED_SPAN) -> list:
+    """Group the keys of ``texts`` so that two texts sharing a passage are in one group.
+
+    Two texts are linked when some string of ``span`` characters occurs in both; the groups
+    are the connected parts of that relation (partners of partners included). Returns a list
+    of sorted lists of keys, in the order of their first key.
+    """
+    span = check_int("span", span)
+    if not isinstance(texts, dict) or not all(isinstance(t, str) for t in texts.values()):
+        raise ValueError(f"texts must be a dict of strings, got {type(texts).__name__}")
+    parent = {k: k for k in texts}
+
+    def root(k):
+        while parent[k] != k:
+            parent[k] = parent[parent[k]]
+            k = parent[k]
+        return k
+
+    first_seen: dict[str, object] = {}
+    for key, text in texts.items():
+        for i in range(len(text) - span + 1):
+            other = first_seen.setdefault(text[i : i + span], key)
+            if other != key:
+                parent[root(other)] = root(key)
+    groups: dict[object, list] = {}
+    for key in texts:
+        groups.setdefault(root(key), []).append(key)
+    return sorted((sorted(g) for g in groups.values()), key=lambda g: g[0])
+
+
 def python_docs_corpus(rng, *, test_fraction=0.1):
     """A character corpus: the English prose of the Python documentation, split by topic.
 
     The text is ``pydoc_data.topics.topics``, the help topics (``help("if")``) that ship
     with the interpreter in the standard library, one entry per topic. Its size and content
-    vary with the Python version, so every number computed from it does too. Whole topics go
-    to the test split, chosen by ``rng`` (at least one; ``round(test_fraction * n_topics)``),
-    so that no topic's text is in both splits. Each split is its topics' texts in sorted
-    order of their names, joined by a blank line.
+    vary with the Python version, so every number computed from it does too. Many topics
+    repeat passages of others (``attribute-access`` is a part of ``specialnames``), so the
+    topics are first grouped: two topics that share a span of ``SHARED_SPAN`` characters are
+    in one group, and so are their partners' partners (:func:`overlap_groups`). Whole groups
+    go to the test split, drawn by ``rng`` in a random order and taken while the held-out
+    text stays within ``test_fraction`` of all the characters (at least one group); so no
+    span of ``SHARED_SPAN`` characters of a held-out topic occurs in a training topic. Each split is
+    its topics' texts in sorted order of their names, joined by a blank line.
 
     The vocabulary is the sorted set of the training text's characters followed by
     :data:`UNKNOWN_CHAR`; a held-out character outside it is encoded as that symbol.
 
     Args:
         rng: a ``numpy.random.Generator`` or an int seed.
-        test_fraction: the share of topics held out, in (0, 1).
+        test_fraction: the largest share of the characters held out, in (0, 1).
 
     Returns:
         dict with ``vocab`` (list of characters, the unknown symbol last), ``train`` and
@@ -1173,10 +1214,19 @@ def python_docs_corpus(rng, *, test_fraction=0.1):
     from pydoc_data.topics import topics
 
     names = sorted(topics)
-    n_test = max(1, round(test_fraction * len(names)))
-    chosen = set(rng.choice(len(names), size=n_test, replace=False).tolist())
-    test_topics = [n for i, n in enumerate(names) if i in chosen]
-    train_topics = [n for i, n in enumerate(names) if i not in chosen]
+    budget = test_fraction * sum(len(topics[n]) for n in names)  # held-out characters
+    groups = overlap_groups({n: topics[n] for n in names})
+    chosen: set[str] = set()
+    held_out = 0
+    for g in rng.permutation(len(groups)).tolist():
+        size = sum(len(topics[n]) for n in groups[g])
+        if held_out + size <= budget:
+            chosen.update(groups[g])
+            held_out += size
+    if not chosen:  # every group is larger than the budget: hold out the smallest one
+        chosen.update(min(groups, key=lambda g: sum(len(topics[n]) for n in g)))
+    test_topics = [n for n in names if n in chosen]
+    train_topics = [n for n in names if n not in chosen]
     train_text = "\n\n".join(topics[n] for n in train_topics)
     test_text = "\n\n".join(topics[n] for n in test_topics)
     vocab = sorted(set(train_text)) + [UNKNOWN_CHAR]
@@ -1447,6 +1497,21 @@ def _clause(rng):
     return words, (1 if positive else -1) * (-1 if negated else 1)
 
 
+def sentiment_review_count(kind="contrast"):
+    """The number of distinct reviews of :func:`sentiment_reviews`' grammar.
+
+    A clause is one of ``len(SUBJECTS)`` subjects, with or without ``not``, with or without
+    ``very``, and one of the adjectives, half of the clauses of each polarity. A contrast
+    review is an ordered pair of clauses of opposite polarity; a plain review is a clause
+    without ``not``.
+    """
+    check_option("kind", kind, ("contrast", "plain"))
+    clauses = len(SUBJECTS) * 2 * 2 * len(POSITIVE + NEGATIVE)
+    if kind == "plain":
+        return clauses // 2
+    return 2 * (clauses // 2) ** 2
+
+
 def sentiment_reviews(n_train, n_test, rng, *, kind="contrast"):
     """Generated one-line reviews with a sentiment label, split without shared texts.
 
@@ -1462,7 +1527,8 @@ def sentiment_reviews(n_train, n_test, rng, *, kind="contrast"):
     - ``kind="plain"``: one clause without ``not``; the adjective alone decides.
 
     Args:
-        n_train, n_test: numbers of distinct reviews in each split (ints >= 1).
+        n_train, n_test: numbers of distinct reviews in each split (ints >= 1), together at
+            most :func:`sentiment_review_count` (73,728 contrast and 192 plain reviews).
         rng: a ``numpy.random.Generator`` or an int seed.
         kind: ``"contrast"`` or ``"plain"``.
 
@@ -1474,9 +1540,12 @@ def sentiment_reviews(n_train, n_test, rng, *, kind="contrast"):
     n_test = check_int("n_test", n_test)
     check_option("kind", kind, ("contrast", "plain"))
     rng = _rng(rng)
-    limit = len(SUBJECTS) * 2 * len(POSITIVE + NEGATIVE) if kind == "plain" else 10**6
+    limit = sentiment_review_count(kind)
     if n_train + n_test > limit:
-        raise ValueError(f"n_train + n_test must be at most {limit} for kind={kind!r}")
+        raise ValueError(
+            f"n_train + n_test must be at most {limit:,} for kind={kind!r} (the grammar has no "
+            f"more distinct reviews), got {n_train + n_test:,}"
+        )
     seen, texts, labels = set(), [], []
     while len(texts) < n_train + n_test:
         if kind == "plain":
@@ -1592,7 +1661,9 @@ def digit_strings(n_train, n_test, rng, *, min_len=1, max_len=5, max_gap=3, test
         (N, W_max, 8) of the images read column by column (column t is ``x[n, t]``, its 8
         pixels from top to bottom), zero beyond each width; ``"widths"`` (N,) int64;
         ``"labels"``, a list of tuples of digits 0-9; ``"image_ids"``, a list of tuples of
-        the indices into ``load_digits()`` used by each string.
+        the indices into ``load_digits()`` used by each string; ``"spans"``, a list of tuples
+        of ``(start, stop)`` column ranges, one per digit: digit k of string n is
+        ``x[n, start:stop]`` (8 columns).
     """
     n_train = check_int("n_train", n_train)
     n_test = check_int("n_test", n_test)
@@ -1614,23 +1685,27 @@ def digit_strings(n_train, n_test, rng, *, min_len=1, max_len=5, max_gap=3, test
     out = {}
     for split, n in (("train", n_train), ("test", n_test)):
         pool = pools[split]
-        columns, labels, ids = [], [], []
+        columns, labels, ids, spans = [], [], [], []
         for _ in range(n):
             length = int(rng.integers(min_len, max_len + 1))
             chosen = rng.choice(pool, size=length, replace=True)
             gaps = rng.integers(0, max_gap + 1, size=length + 1)
             parts = [np.zeros((gaps[0], 8), np.float32)]
+            span, start = [], int(gaps[0])
             for k, i in enumerate(chosen):
                 parts.append(images[i].T)  # (8 columns, 8 pixels)
                 parts.append(np.zeros((gaps[k + 1], 8), np.float32))
+                span.append((start, start + 8))
+                start += 8 + int(gaps[k + 1])
             columns.append(np.concatenate(parts))
+            spans.append(tuple(span))
             labels.append(tuple(int(digits.target[i]) for i in chosen))
             ids.append(tuple(int(i) for i in chosen))
         widths = np.array([len(c) for c in columns], dtype=np.int64)
         x = np.zeros((n, widths.max(), 8), np.float32)
         for k, c in enumerate(columns):
             x[k, : len(c)] = c
-        out[split] = {"x": x, "widths": widths, "labels": labels, "image_ids": ids}
+        out[split] = {"x": x, "widths": widths, "labels": labels, "image_ids": ids, "spans": spans}
     return out
 
 

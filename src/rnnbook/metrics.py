@@ -131,29 +131,39 @@ def _check_ranking(scores, targets, k):
     return scores, targets
 
 
-def target_rank(scores, targets):
-    """The 1-based rank of each target among its row's scores; ties count against it.
+def target_rank(scores, targets, ties="pessimistic"):
+    """The 1-based rank of each target among its row's scores.
 
-    rank = 1 + the number of items scored at least as high as the target, other than it, so
-    a constant score ranks every target last (a model is never rewarded for ties).
+    ``ties="pessimistic"`` (the book's default): rank = 1 + the number of other items scored
+    at least as high as the target, so a constant score ranks every target last and a model
+    is never rewarded for ties. ``ties="optimistic"``: rank = 1 + the number of items scored
+    strictly higher, as the original GRU4Rec evaluation counts it (a constant score then ranks
+    every target first). The two agree wherever the target's score is not tied.
     """
+    if ties not in ("pessimistic", "optimistic"):
+        raise ValueError(f"ties must be 'pessimistic' or 'optimistic', got {ties!r}")
     scores, targets = _check_ranking(scores, targets, 1)
     s_t = scores[np.arange(len(targets)), targets][:, None]  # (N, 1)
+    if ties == "optimistic":
+        return 1 + (scores > s_t).sum(1)  # only strictly higher scores count
     return (scores >= s_t).sum(1)  # the target itself counts once: 1 + the others >= it
 
 
-def recall_at_k(scores, targets, k):
+def recall_at_k(scores, targets, k, ties="pessimistic"):
     """Share of rows whose target is among the k highest scores (hit rate at k).
 
     ``scores`` (N, V) floats, one row of item scores per prediction; ``targets`` (N,) ints.
-    The position inside the top k does not matter.
+    The position inside the top k does not matter; ``ties`` as in :func:`target_rank`.
     """
     scores, targets = _check_ranking(scores, targets, k)
-    return float(np.mean(target_rank(scores, targets) <= k))
+    return float(np.mean(target_rank(scores, targets, ties) <= k))
 
 
-def mrr_at_k(scores, targets, k):
-    """Mean reciprocal rank at k: the mean of 1/rank over rows, 0 where rank > k."""
+def mrr_at_k(scores, targets, k, ties="pessimistic"):
+    """Mean reciprocal rank at k: the mean of 1/rank over rows, 0 where rank > k.
+
+    ``ties`` as in :func:`target_rank`.
+    """
     scores, targets = _check_ranking(scores, targets, k)
-    rank = target_rank(scores, targets)
+    rank = target_rank(scores, targets, ties)
     return float(np.mean(np.where(rank <= k, 1.0 / rank, 0.0)))

@@ -169,9 +169,30 @@ class Vocabulary:
         return out
 
     def decode(self, ids):
-        """One row of ids -> the sentence, stopping at the first ``<eos>`` (or ``<pad>``)."""
+        """One row of ids -> the sentence, stopping at the first ``<eos>`` (or ``<pad>``).
+
+        ``ids`` is a 1-D int64 tensor or a list of ints, each in [0, len(vocabulary)).
+        """
+        if isinstance(ids, torch.Tensor):
+            if ids.dtype != torch.int64 or ids.dim() != 1:
+                raise ValueError(
+                    f"ids must be a 1-D int64 tensor (L,), got {ids.dtype} of shape "
+                    f"{tuple(ids.shape)}"
+                )
+            ids = ids.tolist()
+        elif isinstance(ids, (list, tuple)):
+            for k, i in enumerate(ids):
+                if isinstance(i, bool) or not isinstance(i, int):
+                    raise ValueError(f"ids[{k}] must be an int, got {type(i).__name__}")
+        else:
+            raise ValueError(
+                f"ids must be a 1-D int64 tensor or a list of ints, got {type(ids).__name__}"
+            )
+        bad = [i for i in ids if not 0 <= i < len(self.itos)]
+        if bad:
+            raise ValueError(f"ids must be word ids in [0, {len(self.itos)}), got {bad[:5]}")
         words = []
-        for i in ids.tolist() if isinstance(ids, torch.Tensor) else list(ids):
+        for i in ids:
             if i in (self.EOS, self.PAD):
                 break
             if i != self.BOS:
@@ -214,7 +235,34 @@ class CaptionModel(nn.Module):
             raise ValueError(f"{name} must hold word ids in [0, {self.vocabulary}), got others")
 
     def step(self, v, w_prev, state=None):
-        """One decoder step. v: (B, F), w_prev: (B,) int64 -> logits (B, V), new (h, c)."""
+        """One decoder step. v: (B, F), w_prev: (B,) int64 -> logits (B, V), new (h, c).
+
+        ``state`` is None (a zero state) or the (h, c) that the previous step returned, each
+        of shape (1, B, H).
+        """
+        features = self.lstm.input_size - self.embedding.embedding_dim
+        check_tensor(v, "v", shape=(None, features), dims="(B, F)", like=self.out.weight)
+        if (
+            not isinstance(w_prev, torch.Tensor)
+            or w_prev.dtype != torch.int64
+            or tuple(w_prev.shape) != (v.shape[0],)
+        ):
+            got = (
+                f"{w_prev.dtype} of shape {tuple(w_prev.shape)}"
+                if isinstance(w_prev, torch.Tensor)
+                else type(w_prev).__name__
+            )
+            raise ValueError(f"w_prev must be an int64 tensor ({v.shape[0]},) (B,), got {got}")
+        if w_prev.numel() and (w_prev.min() < 0 or w_prev.max() >= self.vocabulary):
+            raise ValueError(f"w_prev must hold word ids in [0, {self.vocabulary}), got others")
+        if state is not None:
+            want = (1, v.shape[0], self.lstm.hidden_size)
+            if (
+                not isinstance(state, tuple)
+                or len(state) != 2
+                or any(not isinstance(s, torch.Tensor) or tuple(s.shape) != want for s in state)
+            ):
+                raise ValueError(f"state must be None or a pair (h, c) of shape {want} each")
         x = torch.cat([self.embedding(w_prev), v], dim=-1)  # (B, E + F)
         h, state = self.lstm(x[:, None], state)  # (B, 1, H)
         return self.out(h[:, 0]), state  # (B, V)
@@ -266,6 +314,10 @@ def caption_loss(logits, targets):
         raise ValueError(
             f"logits must be a tensor (B, L, V), got {getattr(logits, 'shape', logits)}"
         )
+    if not logits.is_floating_point():
+        raise ValueError(f"logits must be a floating-point tensor, got {logits.dtype}")
+    if not bool(torch.isfinite(logits).all()):
+        raise ValueError("logits must be finite, got NaN or inf")
     if not isinstance(targets, torch.Tensor) or targets.dtype != torch.int64:
         raise ValueError(
             f"targets must be an int64 tensor (B, L), got {getattr(targets, 'dtype', targets)}"
@@ -273,6 +325,11 @@ def caption_loss(logits, targets):
     if tuple(targets.shape) != tuple(logits.shape[:2]):
         raise ValueError(
             f"targets must have shape {tuple(logits.shape[:2])} (B, L), got {tuple(targets.shape)}"
+        )
+    if targets.numel() and (targets.min() < 0 or targets.max() >= logits.shape[-1]):
+        raise ValueError(
+            f"targets must hold word ids in [0, {logits.shape[-1]}) (V = logits.shape[-1]), "
+            "got others"
         )
     return nn.functional.cross_entropy(
         logits.reshape(-1, logits.shape[-1]), targets.reshape(-1), ignore_index=Vocabulary.PAD

@@ -286,3 +286,67 @@ def count_bpc(train_ids, test_ids, vocab_size, order):
     np.add.at(n, (a[:-1], a[1:]), 1)
     p = (n + 1) / (n.sum(1, keepdims=True) + vocab_size)
     return float(-np.log2(p[b[:-1], b[1:]]).mean())
+
+
+def _check_id_arrays(train_ids, test_ids, vocab_size):
+    a, b = np.asarray(train_ids), np.asarray(test_ids)
+    for name, v in (("train_ids", a), ("test_ids", b)):
+        if (
+            v.ndim != 1
+            or v.dtype.kind not in "iu"
+            or (v.size and (v.min() < 0 or v.max() >= vocab_size))
+        ):
+            raise ValueError(f"{name} must be 1-D integer ids in [0, {vocab_size})")
+    return a, b
+
+
+def witten_bell_probabilities(train_ids, vocab_size, n):
+    """An n-gram model with interpolated Witten-Bell smoothing (WB.1), as a function.
+
+    p_0(c) = (n(c) + 1) / (N + V); for a history h of k >= 1 characters, with h' its last
+    k - 1, count C(h, c), C(h) = sum_c C(h, c) and T(h) the number of distinct c seen after h,
+
+        p(c | h) = (C(h, c) + T(h) p(c | h')) / (C(h) + T(h)),                      (WB.1)
+
+    and p(c | h) = p(c | h') for a history never seen (C(h) = 0).
+
+    Each level mixes its counts with the level below, so p(. | h) sums to one whenever the
+    level below does. Returns ``prob(history)``: the (V,) vector p(. | last n - 1 ids of
+    ``history``), for a history of any length (shorter ones use fewer levels).
+    """
+    check_int("vocab_size", vocab_size, minimum=2)
+    check_int("n", n)
+    a, _ = _check_id_arrays(train_ids, np.zeros(0, dtype=np.int64), vocab_size)
+    base = (np.bincount(a, minlength=vocab_size) + 1.0) / (len(a) + vocab_size)
+    counts: list[dict] = [{} for _ in range(n)]  # counts[k][history of k ids] -> {c: count}
+    ids = a.tolist()
+    for k in range(1, n):
+        table = counts[k]
+        for i in range(k, len(ids)):
+            following = table.setdefault(tuple(ids[i - k : i]), {})
+            following[ids[i]] = following.get(ids[i], 0) + 1
+
+    def prob(history):
+        h = [int(c) for c in history][-(n - 1) :] if n > 1 else []
+        p = base
+        for k in range(1, len(h) + 1):
+            following = counts[k].get(tuple(h[-k:]))
+            if not following:
+                continue  # an unseen history: p(. | h) = p(. | h')
+            total, types = sum(following.values()), len(following)
+            q = types * p
+            for c, m in following.items():
+                q[c] += m
+            p = q / (total + types)
+        return p
+
+    return prob
+
+
+def witten_bell_bpc(train_ids, test_ids, vocab_size, n):
+    """Held-out bits per character of the n-gram model (WB.1), over the test stream's
+    characters after the first (the targets :func:`count_bpc` scores)."""
+    _, b = _check_id_arrays(train_ids, test_ids, vocab_size)
+    prob = witten_bell_probabilities(train_ids, vocab_size, n)
+    bits = [-math.log2(prob(b[max(0, i - n + 1) : i])[b[i]]) for i in range(1, len(b))]
+    return float(np.mean(bits))

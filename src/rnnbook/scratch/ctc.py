@@ -12,7 +12,10 @@ l' = (blank, l_1, blank, l_2, ..., l_U, blank) of length S = 2U + 1, in log spac
     alpha_t(s): log probability of the frames 1..t, over all path prefixes ending in l'_s at t
     beta_t(s):  log probability of the frames t+1..T, given l'_s at frame t (y_t not included)
 
-so that, at every t, logsumexp_s (alpha_t(s) + beta_t(s)) = log p(l | x).
+so that, at every t, logsumexp_s (alpha_t(s) + beta_t(s)) = log p(l | x). This beta follows
+Graves (2012, *Supervised sequence labelling with recurrent neural networks*); in Graves et al.
+(2006) beta_t(s) includes y_t[l'_s], so that alpha_t(s) beta_t(s) counts frame t twice and the
+sum over s is divided by y_t[l'_s], and the gradient carries a factor 1 / (y_t[k] Z_t).
 
 :func:`ctc_loss` takes *logits* u (T, K) (a softmax is applied inside) and returns the loss
 and its gradient with respect to the logits,
@@ -22,7 +25,15 @@ and its gradient with respect to the logits,
 
 gamma_t[k] being the posterior probability that frame t emits k. The gradient with respect to
 the log-probabilities themselves, treated as free inputs, is -gamma (``wrt="log_probs"``).
+``torch.nn.CTCLoss`` returns y - gamma as the gradient with respect to its log-probability
+input: the logits gradient, which is what reaches the logits when a log_softmax comes first
+(the log_softmax's backward maps -gamma and y - gamma alike to y - gamma).
+
+:func:`brute_force_log_p` sums the paths one by one, sharing no code with the recursion.
 """
+
+import itertools
+import math
 
 import numpy as np
 
@@ -60,7 +71,7 @@ def extend(target, blank=0):
     return ext
 
 
-def _check(log_probs, target, blank, name):
+def _check(log_probs, target, blank, name, check_frames=True):
     check_array(log_probs, name, shape=(None, None), dims="(T, K)", dtypes=("float64",))
     T, K = log_probs.shape
     blank = check_int("blank", blank, minimum=0)
@@ -76,7 +87,7 @@ def _check(log_probs, target, blank, name):
             f"got {target.tolist()}"
         )
     repeats = int(np.sum(target[1:] == target[:-1])) if target.size else 0
-    if T < len(target) + repeats:
+    if check_frames and T < len(target) + repeats:
         raise ValueError(
             f"T = {T} frames cannot hold a target of length {len(target)} with {repeats} "
             f"repeat(s): at least {len(target) + repeats} frames are needed"
@@ -96,19 +107,23 @@ def _skip_allowed(ext, blank, repeat_rule=True):
     return skip
 
 
-def forward_backward(log_probs, target, blank=0, *, _repeat_rule=True):
+def forward_backward(log_probs, target, blank=0, *, _repeat_rule=True, _check_frames=True):
     """The log-space forward and backward variables of CTC.
 
     Args:
         log_probs: (T, K) float64 log-probabilities log y_t[k] (each row a log-distribution).
         target: the labelling l, a 1-D sequence of U ints in [0, K), none equal to ``blank``.
         blank: the index of the blank symbol.
+        _repeat_rule: ``False`` lets a path skip the blank between two equal labels (a wrong
+            CTC, a planted error for the checks).
+        _check_frames: ``False`` skips the refusal of T < U + r (r: the number of equal
+            neighbours in l), so that the recursion itself can be seen to give p = 0 there.
 
     Returns:
         ``(log_alpha, log_beta, log_p)``: (T, S) and (T, S) arrays, S = 2U + 1, and the scalar
         log p(l | x). ``log_beta`` does not include frame t's own emission.
     """
-    target, blank = _check(log_probs, target, blank, "log_probs")
+    target, blank = _check(log_probs, target, blank, "log_probs", _check_frames)
     ext = extend(target, blank)  # (S,)
     T, S = len(log_probs), len(ext)
     skip = _skip_allowed(ext, blank, _repeat_rule)
@@ -184,20 +199,25 @@ def ctc_loss(logits, target, blank=0, *, wrt="logits", _repeat_rule=True):
 
 
 def brute_force_log_p(log_probs, target, blank=0):
-    """log p(l | x) by enumerating all K^T paths: for checks on small T and K only."""
-    import itertools
+    """log p(l | x) by enumerating all K^T paths: for checks on small T and K only.
 
-    target, blank = _check(log_probs, target, blank, "log_probs")
+    Independent of the recursion: its own B (``itertools.groupby``), a plain sum of the
+    path probabilities (``math.fsum``), no refusal of short T. Returns -inf when no path
+    collapses to the target (p = 0).
+    """
+    check_array(log_probs, "log_probs", shape=(None, None), dims="(T, K)", dtypes=("float64",))
     T, K = log_probs.shape
     if K**T > 2_000_000:
         raise ValueError(f"K^T = {K}^{T} paths are too many to enumerate (at most 2,000,000)")
-    wanted = tuple(target.tolist())
-    terms = [
-        sum(log_probs[t, k] for t, k in enumerate(path))
+    y = np.exp(log_probs).tolist()  # (T, K) probabilities, as Python floats
+    wanted = tuple(int(k) for k in target)
+    p = math.fsum(
+        math.prod(y[t][k] for t, k in enumerate(path))
         for path in itertools.product(range(K), repeat=T)
-        if collapse(path, blank) == wanted
-    ]
-    return float(_logsumexp(np.array(terms))) if terms else -np.inf
+        # B(pi): one symbol per run of equal symbols, blanks left out
+        if tuple(k for k, _ in itertools.groupby(path) if k != blank) == wanted
+    )
+    return math.log(p) if p > 0 else -math.inf
 
 
 def collapse(path, blank=0):
