@@ -132,3 +132,21 @@ def test_encode_and_bad_input():
         data.sentiment_reviews(5, 5, 0, kind="sarcasm")
     with pytest.raises(ValueError, match="rng"):
         data.sentiment_reviews(5, 5, "seed")
+
+
+def _bags_with_unequal_labels(reviews):
+    labels = {}
+    for text, y in reviews.items():
+        labels.setdefault(tuple(sorted(text.split())), Counter())[y] += 1
+    return [bag for bag, c in labels.items() if c[True] != c[False]]
+
+
+def test_every_bag_of_the_grammar_is_as_often_positive_as_negative():
+    # the generator draws every contrast review of the grammar with the same probability (its
+    # clauses uniformly, then the order by a fair coin: test above), so P(label | bag) = 1/2 exactly
+    # when each bag holds as many positive as negative reviews of the grammar
+    reviews = _grammar("contrast")
+    assert _bags_with_unequal_labels(reviews) == []
+    # planted: a grammar in which "great" makes any review positive, whatever the order says
+    planted = {t: y or "great" in t.split() for t, y in reviews.items()}
+    assert _bags_with_unequal_labels(planted) != []

@@ -88,3 +88,11 @@ def test_the_brute_force_would_notice_a_wrong_distance():
 
     pairs = itertools.product(["ab", "ba"], ["bb", "aa"])
     assert any(wrong(a, b) != _brute_distance(a, b) for a, b in pairs)
+
+
+def test_bleu_signature_names_the_tokenizer_and_rejects_unknown_ones():
+    sig = metrics.bleu_signature("char")
+    assert "nrefs:1" in sig and "tok:char" in sig and "version:" in sig
+    assert "tok:13a" in metrics.bleu_signature()
+    with pytest.raises(ValueError, match="tokenize"):
+        metrics.bleu_signature("words")

@@ -27,6 +27,7 @@ import itertools
 import numpy as np
 
 from rnnbook._checks import check_array, check_int
+from rnnbook.scratch.ctc import collapse
 
 
 def _check(log_probs, blank):
@@ -38,20 +39,10 @@ def _check(log_probs, blank):
     return np.asarray(log_probs, dtype=np.float64), blank
 
 
-def _collapse(path, blank):
-    out, last = [], None
-    for k in path:
-        k = int(k)
-        if k != last and k != blank:
-            out.append(k)
-        last = k
-    return tuple(out)
-
-
 def greedy(log_probs, blank=0):
     """Best-path decoding: argmax at every frame, merge repeats, drop blanks; a tuple of ints."""
     log_probs, blank = _check(log_probs, blank)
-    return _collapse(np.argmax(log_probs, axis=1), blank)
+    return collapse(np.argmax(log_probs, axis=1), blank)
 
 
 def prefix_beam_search(log_probs, width, blank=0):
@@ -110,7 +101,7 @@ def labelling_log_probs(log_probs, blank=0):
     totals = {}
     for path in itertools.product(range(K), repeat=T):
         lp = float(log_probs[np.arange(T), path].sum())
-        label = _collapse(path, blank)
+        label = collapse(path, blank)
         totals[label] = np.logaddexp(totals.get(label, -np.inf), lp)
     return totals
 

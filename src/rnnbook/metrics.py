@@ -45,11 +45,23 @@ def corpus_bleu(hypotheses, references, *, tokenize="13a"):
         raise ValueError("hypotheses must not be empty")
     if tokenize not in BLEU_TOKENIZERS:
         raise ValueError(f"tokenize must be one of {BLEU_TOKENIZERS}, got {tokenize!r}")
-    import sacrebleu
+    return float(_bleu(tokenize).corpus_score(list(hypotheses), [list(references)]).score)
 
-    return float(
-        sacrebleu.corpus_bleu(list(hypotheses), [list(references)], tokenize=tokenize).score
-    )
+
+def _bleu(tokenize):
+    from sacrebleu.metrics import BLEU
+
+    return BLEU(tokenize=tokenize)
+
+
+def bleu_signature(tokenize="13a") -> str:
+    """sacrebleu's signature of the BLEU that :func:`corpus_bleu` computes: the number of
+    references, case, tokenizer, smoothing and sacrebleu's version, to print beside a score."""
+    if tokenize not in BLEU_TOKENIZERS:
+        raise ValueError(f"tokenize must be one of {BLEU_TOKENIZERS}, got {tokenize!r}")
+    bleu = _bleu(tokenize)
+    bleu.corpus_score(["a"], [["a"]])  # the signature needs the number of references
+    return str(bleu.get_signature())
 
 
 def edit_distance(a, b) -> int:

@@ -271,14 +271,7 @@ def count_bpc(train_ids, test_ids, vocab_size, order):
     """
     check_int("vocab_size", vocab_size, minimum=2)
     check_option("order", order, (0, 1))
-    a, b = np.asarray(train_ids), np.asarray(test_ids)
-    for name, v in (("train_ids", a), ("test_ids", b)):
-        if (
-            v.ndim != 1
-            or v.dtype.kind not in "iu"
-            or (v.size and (v.min() < 0 or v.max() >= vocab_size))
-        ):
-            raise ValueError(f"{name} must be 1-D integer ids in [0, {vocab_size})")
+    a, b = _check_id_arrays(train_ids, test_ids, vocab_size)
     if order == 0:
         p = (np.bincount(a, minlength=vocab_size) + 1) / (len(a) + vocab_size)
         return float(-np.log2(p[b[1:]]).mean())

@@ -20,7 +20,8 @@ with one of two scores of the previous decoder state and each encoder state:
     (S2S.4)  additive (Bahdanau et al. 2015):        e_tj = v^T tanh(W_a s_{t-1} + U_a h_j)
     (S2S.5)  multiplicative (Luong et al. 2015):     e_tj = s_{t-1}^T W_a h_j
 
-Luong et al. score the *current* state s_t and use c_t in the output only; here both scores
+Luong et al. score the *current* state s_t and combine c_t with it in an attentional vector
+tanh(W_c [c_t; s_t]) for the output (and, with input feeding, the next input); here both scores
 sit in the same place, so that the two attention models differ in the score and nothing else.
 Padding positions of the source get alpha = 0.
 
