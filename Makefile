@@ -92,7 +92,7 @@ pdf: $(VENV)/.stamp-book $(OFFLINE)/tex-mml-chtml.js pdf-tools
 	@test -s $(PDF) && echo "The book as a PDF: $(CURDIR)/$(PDF)" \
 	  && pdfinfo $(PDF) 2>/dev/null | grep -E "^Pages|^File size" || true
 
-# NumPy's code paths every printed number is computed with (src/rnnbook/_numerics.py; importing
+# The OpenBLAS kernels every printed number is computed with (src/rnnbook/_numerics.py; importing
 # rnnbook sets them too, but NumPy reads them when it loads, which can come first).
 PINNED := $(shell $(PYTHON) src/rnnbook/_numerics.py)
 

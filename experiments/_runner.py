@@ -12,7 +12,7 @@ import csv
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
-import rnnbook  # noqa: F401  (before NumPy: its code paths are pinned, see rnnbook._numerics)
+import rnnbook  # noqa: F401  (before NumPy: its OpenBLAS kernels are pinned, rnnbook._numerics)
 
 
 def parse_args(argv, doc: str, quick_help: str):

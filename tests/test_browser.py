@@ -305,3 +305,18 @@ def test_screenshots_for_a_person_to_look_at(browser, server, theme):
             page.screenshot(path=str(SCREENSHOTS / f"{name}_{theme}.png"), full_page=False)
         finally:
             context.close()
+
+
+@pytest.mark.skipif(_skip_reason() is not None, reason=str(_skip_reason()))
+@pytest.mark.parametrize(("query", "page"), [("forget gate", "06_lstm"), ("维特比", "glossary")])
+def test_search_finds_the_pages_that_hold_a_term(browser, server, query, page):
+    context, tab, log = _visit(browser, server, f"search.html?q={urllib.parse.quote(query)}", 1280)
+    try:
+        tab.wait_for_selector("#search-results li a", timeout=15000)
+        found = tab.eval_on_selector_all(
+            "#search-results li a", "links => links.map(a => a.getAttribute('href'))"
+        )
+        assert any(page in href for href in found), (query, found[:10])
+        assert not log["console"] and not log["outside"], log
+    finally:
+        context.close()

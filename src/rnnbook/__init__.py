@@ -1,8 +1,8 @@
 """rnnbook: the code every chapter of the book imports.
 
 Subpackages are imported on demand (``import rnnbook.scratch.srn``); importing
-``rnnbook`` itself loads nothing heavy. It does one thing to the process: it asks NumPy for the
-code paths that give the same numbers on every x86-64 machine with AVX2
+``rnnbook`` itself loads nothing heavy. It does one thing to the process: it asks NumPy's
+OpenBLAS for the kernels that give the same numbers on every x86-64 machine with AVX2
 (:mod:`rnnbook._numerics`), so it comes before NumPy.
 """
 
