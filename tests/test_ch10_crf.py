@@ -107,6 +107,42 @@ def test_torch_crf_matches_numpy_on_a_padded_batch():
     assert np.abs(layer.A.grad.numpy() - grads["A"]).max() < 1e-12
 
 
+def _row_gradients_match(layer, em, tags, mask, lengths):
+    """The batch NLL's autograd gradient, row by row, against the NumPy forward-backward."""
+    A, s, e = (p.detach().numpy() for p in (layer.A, layer.start, layer.end))
+    em = em.detach().clone().requires_grad_(True)
+    layer.zero_grad()
+    layer.nll(em, tags, mask).backward()
+    B = len(lengths)
+    want = {k: np.zeros_like(v) for k, v in (("A", A), ("start", s), ("end", e))}
+    ok = True
+    for b, n in enumerate(lengths):
+        _, g = crf.nll_grad(em[b, :n].detach().numpy(), tags[b, :n].numpy(), A, s, e)
+        ok &= np.abs(em.grad[b, :n].numpy() - g["E"] / B).max() < 1e-12
+        ok &= np.abs(em.grad[b, n:].numpy()).max(initial=0.0) == 0.0  # nothing reaches padding
+        for k in want:
+            want[k] += g[k] / B
+    for k, param in (("A", layer.A), ("start", layer.start), ("end", layer.end)):
+        ok &= np.abs(param.grad.numpy() - want[k]).max() < 1e-12
+    return bool(ok)
+
+
+def test_the_padded_batch_gradient_matches_row_by_row_and_a_planted_mask_error_fails():
+    torch.manual_seed(1)
+    layer = CRF(4).double()
+    with torch.no_grad():
+        for p in layer.parameters():
+            p.normal_()
+    lengths = [5, 2, 1]
+    em = torch.randn(3, 5, 4, dtype=torch.float64)
+    mask = torch.arange(5)[None] < torch.tensor(lengths)[:, None]
+    tags = torch.randint(0, 4, (3, 5))
+    assert _row_gradients_match(layer, em, tags, mask, lengths)
+    # planted: the mask forgotten (every row read to the end) must fail the same check
+    full = torch.ones_like(mask)
+    assert not _row_gradients_match(layer, em, tags, full, lengths)
+
+
 def test_bio_helpers():
     tags = ["B-PER", "I-PER", "O", "I-LOC", "B-ORG", "I-PER"]
     assert crf.bio_violations(tags) == 2
