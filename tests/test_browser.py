@@ -214,9 +214,14 @@ def _visit(browser, server, page_path, width, theme="light"):
     page.on("console", lambda m: m.type == "error" and log["console"].append(m.text))
     page.on("pageerror", lambda e: log["console"].append(str(e)))
     page.on("response", lambda r: r.status >= 400 and log["status"].append((r.status, r.url)))
+    # Generous limits: on two busy cores a long page takes a while to typeset. The page
+    # counts as settled when MathJax has finished and every image has either loaded or
+    # failed; waiting for "networkidle" instead proved flaky under load.
+    context.set_default_timeout(120_000)
     page.goto(f"{server}/{page_path}", wait_until="load")
     page.evaluate("() => (window.MathJax && MathJax.startup) ? MathJax.startup.promise : null")
-    page.wait_for_load_state("networkidle")
+    page.wait_for_function("() => Array.from(document.images).every(i => i.complete)")
+    page.evaluate("() => document.fonts.ready.then(() => null)")
     return context, page, log
 
 
@@ -312,7 +317,7 @@ def test_screenshots_for_a_person_to_look_at(browser, server, theme):
 def test_search_finds_the_pages_that_hold_a_term(browser, server, query, page):
     context, tab, log = _visit(browser, server, f"search.html?q={urllib.parse.quote(query)}", 1280)
     try:
-        tab.wait_for_selector("#search-results li a", timeout=15000)
+        tab.wait_for_selector("#search-results li a")
         found = tab.eval_on_selector_all(
             "#search-results li a", "links => links.map(a => a.getAttribute('href'))"
         )
